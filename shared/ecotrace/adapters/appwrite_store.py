@@ -1,0 +1,203 @@
+"""The Store adapter over the real Appwrite Python SDK (``TablesDB``).
+
+The SDK sends every request through the module-level ``requests.request`` with no timeout, so a hung
+Appwrite would hang the function until Appwrite kills it. :func:`bound_sdk_requests` swaps the module
+the SDK calls for one that always passes a (connect, read) timeout and reuses a pooled session per thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any
+
+import requests
+from appwrite.client import Client
+from appwrite.exception import AppwriteException
+from appwrite.services.tables_db import TablesDB
+
+from ..errors import ConflictError, EcoTraceError, NotFoundError, StorageError, ValidationError
+from ..ports import DATABASE_ID, MAX_BATCH, Row, Store
+
+DEFAULT_TIMEOUT_S = (3.05, 10.0)
+
+
+class StoreRejectedError(ValidationError):
+    """Appwrite refused the data (structure, size, type): a bug or unvalidated input, not an outage."""
+
+
+class _BoundedRequests:
+    """Stands in for the ``requests`` module inside ``appwrite.client``: same API, bounded calls."""
+
+    def __init__(self, timeout: tuple[float, float]) -> None:
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            self._local.session = session
+        return session
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        return self._session().request(method=method, url=url, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(requests, name)
+
+
+_bounded: _BoundedRequests | None = None
+
+
+def bound_sdk_requests(timeout: tuple[float, float] = DEFAULT_TIMEOUT_S) -> None:
+    """Make every Appwrite SDK request in this process carry ``timeout`` (idempotent)."""
+    global _bounded
+    import appwrite.client as sdk_client
+
+    if _bounded is None:
+        _bounded = _BoundedRequests(timeout)
+    _bounded.timeout = timeout
+    sdk_client.requests = _bounded
+
+
+def make_client(
+    endpoint: str, project_id: str, key: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT_S
+) -> Client:
+    bound_sdk_requests(timeout)
+    return Client().set_endpoint(endpoint).set_project(project_id).set_key(key)
+
+
+def translate(exc: AppwriteException, what: str) -> EcoTraceError:
+    code = int(exc.code or 0)
+    kind = exc.type or ""
+    message = f"{what}: {exc.message}"
+    if code == 409:
+        return ConflictError(message, details={"type": kind})
+    if code == 404:
+        return NotFoundError(message, details={"type": kind})
+    if code in (400, 413, 422):
+        return StoreRejectedError(message, details={"type": kind})
+    return StorageError(message, details={"type": kind, "status": code})
+
+
+def _row(result: Any) -> Row:
+    """SDK results are pydantic models (or dicts); normalise to Appwrite's JSON dict."""
+    if isinstance(result, dict):
+        return result
+    dumped: Row = result.model_dump(by_alias=True)
+    data = dumped.pop("data", None)
+    if isinstance(data, dict):
+        dumped.update(data)
+    return dumped
+
+
+def _rows(result: Any) -> list[Row]:
+    rows = result["rows"] if isinstance(result, dict) else result.rows
+    return [_row(r) for r in rows]
+
+
+class AppwriteStore(Store):
+    def __init__(self, client: Client, database_id: str = DATABASE_ID) -> None:
+        self.client = client
+        self.tables = TablesDB(client)
+        self.database_id = database_id
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except AppwriteException as exc:
+            raise translate(exc, what) from exc
+        except requests.RequestException as exc:  # pragma: no cover - the SDK wraps these itself
+            raise StorageError(f"{what}: {exc}") from exc
+
+    def _get(self, table: str, row_id: str) -> Row | None:
+        try:
+            return _row(
+                self._call(f"get {table}/{row_id}", self.tables.get_row, self.database_id, table, row_id)
+            )
+        except NotFoundError:
+            return None
+
+    def _list(self, table: str, queries: list[str]) -> list[Row]:
+        result = self._call(
+            f"list {table}", self.tables.list_rows, self.database_id, table, queries=queries, total=False
+        )
+        return _rows(result)
+
+    def _create(self, table: str, row_id: str, data: Row, permissions: list[str] | None) -> Row:
+        return _row(
+            self._call(
+                f"create {table}/{row_id}",
+                self.tables.create_row,
+                self.database_id,
+                table,
+                row_id,
+                data,
+                permissions=permissions,
+            )
+        )
+
+    def _upsert(self, table: str, row_id: str, data: Row, permissions: list[str] | None) -> Row:
+        return _row(
+            self._call(
+                f"upsert {table}/{row_id}",
+                self.tables.upsert_row,
+                self.database_id,
+                table,
+                row_id,
+                data,
+                permissions=permissions,
+            )
+        )
+
+    def _update(self, table: str, row_id: str, data: Row, permissions: list[str] | None) -> Row:
+        return _row(
+            self._call(
+                f"update {table}/{row_id}",
+                self.tables.update_row,
+                self.database_id,
+                table,
+                row_id,
+                data,
+                permissions=permissions,
+            )
+        )
+
+    def _delete(self, table: str, row_id: str) -> None:
+        self._call(f"delete {table}/{row_id}", self.tables.delete_row, self.database_id, table, row_id)
+
+    def _bulk(self, action: str, table: str, rows: list[Row]) -> list[Row]:
+        fn = self.tables.create_rows if action == "create" else self.tables.upsert_rows
+        return _rows(self._call(f"bulk {action} {table}", fn, self.database_id, table, rows))
+
+    def _increment(self, table: str, row_id: str, column: str, value: float) -> Row:
+        fn = self.tables.increment_row_column if value >= 0 else self.tables.decrement_row_column
+        return _row(
+            self._call(
+                f"increment {table}/{row_id}.{column}",
+                fn,
+                self.database_id,
+                table,
+                row_id,
+                column,
+                value=abs(value),
+            )
+        )
+
+    def _commit(self, operations: list[dict[str, Any]]) -> None:
+        if len(operations) > MAX_BATCH:
+            raise ValidationError(
+                f"a transaction holds at most {MAX_BATCH} operations, got {len(operations)}"
+            )
+        tx = self._call("create transaction", self.tables.create_transaction, ttl=60)
+        tx_id = tx["$id"] if isinstance(tx, dict) else tx.id
+        try:
+            self._call("stage operations", self.tables.create_operations, tx_id, operations=operations)
+            self._call("commit transaction", self.tables.update_transaction, tx_id, commit=True)
+        except EcoTraceError:
+            # If the rollback cannot be sent either, the transaction expires by itself (ttl).
+            with contextlib.suppress(AppwriteException, requests.RequestException):
+                self.tables.update_transaction(tx_id, rollback=True)
+            raise

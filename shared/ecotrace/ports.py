@@ -1,0 +1,196 @@
+"""The storage port. Services talk to tables only through :class:`Store`.
+
+Rows are plain dicts in Appwrite's JSON shape (``$id``, ``$permissions``, ``$createdAt`` ... plus the
+columns). Queries are Appwrite query strings, built with ``appwrite.query.Query``. Public methods hold
+the rules (row-id validation, batching, pagination); adapters fill in a few small primitives.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import Any
+
+from appwrite.query import Query
+
+from .errors import ValidationError
+
+Row = dict[str, Any]
+
+DATABASE_ID = "ecotrace-main"
+MAX_BATCH = 100  # rows per bulk request and operations per transaction (self-hosted Appwrite limit)
+ROW_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$")
+
+
+def check_row_id(row_id: str) -> str:
+    if not ROW_ID.match(row_id):
+        raise ValidationError(f"invalid row id {row_id!r}: at most 36 chars of a-z A-Z 0-9 . - _")
+    return row_id
+
+
+class Transaction:
+    """Operations staged for one atomic commit (Appwrite TablesDB transactions).
+
+    Use as a context manager: the operations are committed on a clean exit and discarded when the block
+    raises. Nothing is sent before the commit, so a failure anywhere leaves nothing half-written.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.operations: list[dict[str, Any]] = []
+        self.committed = False
+
+    def _op(self, action: str, table: str, row_id: str | None, data: Any) -> None:
+        op: dict[str, Any] = {"action": action, "databaseId": self._store.database_id, "tableId": table}
+        if row_id is not None:
+            op["rowId"] = check_row_id(row_id)
+        if data is not None:
+            op["data"] = data
+        self.operations.append(op)
+
+    def create(self, table: str, row_id: str, data: Row) -> None:
+        self._op("create", table, row_id, data)
+
+    def upsert(self, table: str, row_id: str, data: Row) -> None:
+        self._op("upsert", table, row_id, data)
+
+    def update(self, table: str, row_id: str, data: Row) -> None:
+        self._op("update", table, row_id, data)
+
+    def delete(self, table: str, row_id: str) -> None:
+        self._op("delete", table, row_id, None)
+
+    def increment(self, table: str, row_id: str, column: str, value: float) -> None:
+        if value < 0:
+            self._op("decrement", table, row_id, {"column": column, "value": -value})
+        elif value > 0:
+            self._op("increment", table, row_id, {"column": column, "value": value})
+
+    def bulk_create(self, table: str, rows: Sequence[Row]) -> None:
+        for i in range(0, len(rows), MAX_BATCH):
+            for row in rows[i : i + MAX_BATCH]:
+                check_row_id(str(row.get("$id", "")))
+            self._op("bulkCreate", table, None, list(rows[i : i + MAX_BATCH]))
+
+    def bulk_upsert(self, table: str, rows: Sequence[Row]) -> None:
+        for i in range(0, len(rows), MAX_BATCH):
+            for row in rows[i : i + MAX_BATCH]:
+                check_row_id(str(row.get("$id", "")))
+            self._op("bulkUpsert", table, None, list(rows[i : i + MAX_BATCH]))
+
+    def commit(self) -> None:
+        if self.operations and not self.committed:
+            self._store._commit(self.operations)
+        self.committed = True
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self.commit()
+
+
+class Store(ABC):
+    """Tables of one database. Adapters: ``AppwriteStore`` (production and the local stack)."""
+
+    database_id: str = DATABASE_ID
+
+    # ---- primitives the adapters fill in -------------------------------------------------------
+    @abstractmethod
+    def _get(self, table: str, row_id: str) -> Row | None: ...
+
+    @abstractmethod
+    def _list(self, table: str, queries: list[str]) -> list[Row]: ...
+
+    @abstractmethod
+    def _create(self, table: str, row_id: str, data: Row, permissions: list[str] | None) -> Row:
+        """Create one row; raise ConflictError when the id exists."""
+
+    @abstractmethod
+    def _upsert(self, table: str, row_id: str, data: Row, permissions: list[str] | None) -> Row: ...
+
+    @abstractmethod
+    def _update(self, table: str, row_id: str, data: Row, permissions: list[str] | None) -> Row: ...
+
+    @abstractmethod
+    def _delete(self, table: str, row_id: str) -> None: ...
+
+    @abstractmethod
+    def _bulk(self, action: str, table: str, rows: list[Row]) -> list[Row]:
+        """``action`` is ``create`` or ``upsert``; at most MAX_BATCH rows; atomic."""
+
+    @abstractmethod
+    def _increment(self, table: str, row_id: str, column: str, value: float) -> Row: ...
+
+    @abstractmethod
+    def _commit(self, operations: list[dict[str, Any]]) -> None:
+        """Run the operations atomically (one Appwrite transaction, or several of at most 100)."""
+
+    # ---- the public API -----------------------------------------------------------------------
+    def get(self, table: str, row_id: str) -> Row | None:
+        return self._get(table, check_row_id(row_id))
+
+    def find(self, table: str, queries: Sequence[str] = ()) -> list[Row]:
+        """One page (Appwrite's default limit is 25: pass ``Query.limit``)."""
+        return self._list(table, list(queries))
+
+    def iterate(self, table: str, queries: Sequence[str] = (), page_size: int = 100) -> Iterator[Row]:
+        """Every matching row, by cursor pagination (ordered by ``$id`` unless an order is given)."""
+        cursor: str | None = None
+        while True:
+            page_q = [*queries, Query.limit(page_size)]
+            if cursor is not None:
+                page_q.append(Query.cursor_after(cursor))
+            rows = self._list(table, page_q)
+            yield from rows
+            if len(rows) < page_size:
+                return
+            cursor = str(rows[-1]["$id"])
+
+    def get_many(self, table: str, row_ids: Sequence[str]) -> dict[str, Row]:
+        """Rows by id, in as few requests as Appwrite allows (100 ids per request)."""
+        found: dict[str, Row] = {}
+        ids = [check_row_id(r) for r in dict.fromkeys(row_ids)]
+        for i in range(0, len(ids), MAX_BATCH):
+            chunk = ids[i : i + MAX_BATCH]
+            for row in self._list(table, [Query.equal("$id", chunk), Query.limit(len(chunk))]):
+                found[str(row["$id"])] = row
+        return found
+
+    def create(self, table: str, row_id: str, data: Row, permissions: list[str] | None = None) -> Row:
+        return self._create(table, check_row_id(row_id), data, permissions)
+
+    def upsert(self, table: str, row_id: str, data: Row, permissions: list[str] | None = None) -> Row:
+        return self._upsert(table, check_row_id(row_id), data, permissions)
+
+    def update(self, table: str, row_id: str, data: Row, permissions: list[str] | None = None) -> Row:
+        return self._update(table, check_row_id(row_id), data, permissions)
+
+    def delete(self, table: str, row_id: str) -> None:
+        self._delete(table, check_row_id(row_id))
+
+    def bulk_create(self, table: str, rows: Sequence[Row]) -> list[Row]:
+        return self._bulk_chunks("create", table, rows)
+
+    def bulk_upsert(self, table: str, rows: Sequence[Row]) -> list[Row]:
+        return self._bulk_chunks("upsert", table, rows)
+
+    def increment(self, table: str, row_id: str, column: str, value: float = 1) -> Row:
+        return self._increment(table, check_row_id(row_id), column, value)
+
+    def transaction(self) -> Transaction:
+        return Transaction(self)
+
+    def _bulk_chunks(self, action: str, table: str, rows: Sequence[Row]) -> list[Row]:
+        out: list[Row] = []
+        for i in range(0, len(rows), MAX_BATCH):
+            chunk = list(rows[i : i + MAX_BATCH])
+            for row in chunk:
+                check_row_id(str(row.get("$id", "")))
+            out.extend(self._bulk(action, table, chunk))
+        return out
