@@ -1,0 +1,91 @@
+"""The local stack's shared state and settings. Built once by ``ecotrace_local.app.create_app``.
+
+Ownership (keep to it when changing things):
+- ``db.py`` / ``tablesdb.py`` / ``accounts.py`` / ``auth.py``: the SQLite store, TablesDB REST, users/JWTs, callers;
+- ``runtime.py`` / ``functions_api.py`` / ``triggers.py`` / ``realtime.py``: the Python function runtime
+  context, executions and function domains, event and schedule triggers, the realtime websocket.
+They meet here and in ``events.EventBus``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 8787
+DEFAULT_HOST = "127.0.0.1"
+PROJECT_ID = "ecotrace"
+# Documented in the README: the local stack's API key unless ECOTRACE_LOCAL_API_KEY is set.
+DEFAULT_LOCAL_API_KEY = "ecotrace-local-dev-key"
+
+
+def project_root() -> Path:
+    """The checkout (where appwrite.json lives): ECOTRACE_ROOT, else the nearest parent with appwrite.json."""
+    env_root = os.environ.get("ECOTRACE_ROOT")
+    if env_root:
+        return Path(env_root).resolve()
+    for parent in [Path.cwd(), *Path(__file__).resolve().parents]:
+        if (parent / "appwrite.json").exists():
+            return parent
+    raise FileNotFoundError("appwrite.json not found: run from the checkout or set ECOTRACE_ROOT")
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines; blank lines and # comments ignored; optional surrounding quotes stripped."""
+    values: dict[str, str] = {}
+    if not path.exists():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+@dataclass
+class StackConfig:
+    root: Path
+    db_path: Path
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    project_id: str = PROJECT_ID
+    api_key: str = DEFAULT_LOCAL_API_KEY
+    jwt_secret: str = "ecotrace-local-jwt-secret"  # signs local JWTs and function execution keys
+    # Variables every function sees (Appwrite function variables): from the environment and .env.
+    function_env: dict[str, str] = field(default_factory=dict)
+    run_schedules: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, root: Path | None = None) -> StackConfig:
+        env = dict(os.environ if env is None else env)
+        root = root or project_root()
+        dotenv = read_dotenv(root / ".env")
+        merged = {**dotenv, **env}
+        data_dir = Path(merged.get("ECOTRACE_DATA_DIR", str(root / ".ecotrace")))
+        return cls(
+            root=root,
+            db_path=Path(merged.get("ECOTRACE_DB", str(data_dir / "local.sqlite3"))),
+            host=merged.get("ECOTRACE_HOST", DEFAULT_HOST),
+            port=int(merged.get("ECOTRACE_PORT", str(DEFAULT_PORT))),
+            api_key=merged.get("ECOTRACE_LOCAL_API_KEY", DEFAULT_LOCAL_API_KEY),
+            jwt_secret=merged.get("ECOTRACE_LOCAL_JWT_SECRET", "ecotrace-local-jwt-secret"),
+            function_env={k: v for k, v in merged.items() if not k.startswith("APPWRITE_")},
+            run_schedules=merged.get("ECOTRACE_RUN_SCHEDULES", "1") != "0",
+        )
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def appwrite_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.root / "appwrite.json").read_text(encoding="utf-8"))
+        return data
