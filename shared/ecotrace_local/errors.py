@@ -47,9 +47,7 @@ def row_already_exists(row_id: str) -> AppwriteError:
 
 
 def table_not_found(table_id: str) -> AppwriteError:
-    return AppwriteError(
-        404, "table_not_found", f"Table with the requested ID '{table_id}' could not be found."
-    )
+    return AppwriteError(404, "table_not_found", f"Table with the requested ID '{table_id}' could not be found.")
 
 
 def database_not_found(database_id: str) -> AppwriteError:

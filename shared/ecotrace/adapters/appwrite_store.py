@@ -62,9 +62,7 @@ def bound_sdk_requests(timeout: tuple[float, float] = DEFAULT_TIMEOUT_S) -> None
     sdk_client.requests = _bounded
 
 
-def make_client(
-    endpoint: str, project_id: str, key: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT_S
-) -> Client:
+def make_client(endpoint: str, project_id: str, key: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT_S) -> Client:
     bound_sdk_requests(timeout)
     return Client().set_endpoint(endpoint).set_project(project_id).set_key(key)
 
@@ -114,9 +112,7 @@ class AppwriteStore(Store):
 
     def _get(self, table: str, row_id: str) -> Row | None:
         try:
-            return _row(
-                self._call(f"get {table}/{row_id}", self.tables.get_row, self.database_id, table, row_id)
-            )
+            return _row(self._call(f"get {table}/{row_id}", self.tables.get_row, self.database_id, table, row_id))
         except NotFoundError:
             return None
 
@@ -188,9 +184,7 @@ class AppwriteStore(Store):
 
     def _commit(self, operations: list[dict[str, Any]]) -> None:
         if len(operations) > MAX_BATCH:
-            raise ValidationError(
-                f"a transaction holds at most {MAX_BATCH} operations, got {len(operations)}"
-            )
+            raise ValidationError(f"a transaction holds at most {MAX_BATCH} operations, got {len(operations)}")
         tx = self._call("create transaction", self.tables.create_transaction, ttl=60)
         tx_id = tx["$id"] if isinstance(tx, dict) else tx.id
         try:
