@@ -161,7 +161,7 @@ class ActivityFacts:
         return cls(
             user_id=user_id,
             github_login=login,
-            is_bot=bool(row.get("is_bot")) or login.lower().endswith("[bot]"),
+            is_bot=bool(row.get("is_bot")) or is_bot_login(login),
             type=str(kind),
             counted=row.get("counted") is not False,
             carbon_kg=carbon,
@@ -169,6 +169,11 @@ class ActivityFacts:
             lines_changed=_non_negative_int(row.get("lines_added")) + _non_negative_int(row.get("lines_deleted")),
             duration_s=_non_negative_float(row.get("duration_s")),
         )
+
+
+def is_bot_login(login: str) -> bool:
+    """GitHub App bot accounts have logins ending in ``[bot]`` (e.g. ``dependabot[bot]``)."""
+    return login.lower().endswith("[bot]")
 
 
 ACTIVITY_COLUMNS = (
@@ -241,7 +246,7 @@ class PeriodTally:
 
     def add(self, fact: ActivityFacts) -> None:
         """Add one activity (the caller checks ``period.contains``)."""
-        if fact.is_bot:
+        if fact.is_bot or is_bot_login(fact.github_login):
             self.bots_skipped += 1
             return
         if not fact.counted:
