@@ -1,11 +1,373 @@
-"""Placeholder: the realtime websocket (owned by the runtime work)."""
+"""The realtime websocket ``/v1/realtime``, speaking Appwrite 1.9.6's protocol (reference: appwrite-rest.md
+section 7, appwrite.md "Realtime").
+
+- ``?project=`` must name this project, else ``error`` 1008 and close 1008;
+- ``?jwt=`` (or the ``x-appwrite-jwt`` header) authenticates as that user; a bad JWT -> ``error`` 401 and close;
+- ``channels[]`` in the URL subscribe at once (older clients); ``subscribe`` / ``unsubscribe`` messages manage
+  subscriptions by id (current web SDK); ``ping`` -> ``pong``; anything else -> ``error`` 1003, socket kept open;
+- each committed row write goes, as an ``event`` frame naming the matching ``subscriptions``, to every connection
+  that has a subscription on one of the write's 16 channels AND whose roles may read the row (event roles contain
+  ``any`` or meet the connection's roles; guests hold ``any`` and ``guests``);
+- a finished function execution is published on ``executions``, ``executions.<id>``, ``functions.<fid>`` to the
+  user who ran it.
+
+Not reproduced: subscription ``queries`` are accepted and echoed but do not filter payloads; the ``authentication``
+message (session cookies) is answered "Session is not valid." (the local stack signs users in with JWTs).
+
+Threading: the database publishes from whatever thread committed; frames are handed to each connection's asyncio
+loop with ``loop.call_soon_threadsafe`` and sent by one writer task per connection.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ecotrace_local import auth
+from ecotrace_local.errors import AppwriteError
+from ecotrace_local.event_names import execution_channels, execution_event_names, row_channels, row_event_names
+from ecotrace_local.events import RowEvent
+
+if TYPE_CHECKING:
+    from ecotrace_local.functions_api import Execution
+
+logger = logging.getLogger(__name__)
+
+CLOSE_POLICY_VIOLATION = 1008
+ERROR_BAD_MESSAGE = 1003
+MAX_MESSAGE_CHARS = 64 * 1024
+MAX_SUBSCRIPTIONS = 100
+MAX_CHANNELS = 100
+QUEUE_LIMIT = 1000  # frames waiting for a slow client; beyond this the client is dropped
+
+Frame = dict[str, Any]
+
+
+def _frame(kind: str, data: Any = None) -> Frame:
+    return {"type": kind} if data is None else {"type": kind, "data": data}
+
+
+def _error(code: int, message: str) -> Frame:
+    return _frame("error", {"code": code, "message": message})
+
+
+def convert_channels(channels: Iterable[str], user_id: str | None) -> list[str]:
+    """Appwrite's ``Realtime::convertChannels``: ``account`` also subscribes ``account.<uid>`` for a user."""
+    converted: list[str] = []
+    for channel in channels:
+        if channel not in converted:
+            converted.append(channel)
+        if channel == "account" and user_id and f"account.{user_id}" not in converted:
+            converted.append(f"account.{user_id}")
+    return converted
+
+
+def may_receive(connection_roles: frozenset[str], event_roles: frozenset[str]) -> bool:
+    if not event_roles:
+        return False
+    return "any" in event_roles or bool(connection_roles & event_roles)
+
+
+@dataclass
+class Subscription:
+    id: str
+    channels: list[str]
+    queries: list[Any] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"subscriptionId": self.id, "channels": list(self.channels), "queries": list(self.queries)}
+
+
+class Connection:
+    def __init__(self, loop: asyncio.AbstractEventLoop, caller: auth.Caller) -> None:
+        self.loop = loop
+        self.caller = caller
+        self.queue: asyncio.Queue[Frame | None] = asyncio.Queue()
+        self.subscriptions: dict[str, Subscription] = {}
+        self.lock = threading.Lock()
+        self.closed = False
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.caller.roles
+
+    def matching(self, channels: set[str]) -> list[str]:
+        with self.lock:
+            return [sub.id for sub in self.subscriptions.values() if channels.intersection(sub.channels)]
+
+    def all_channels(self) -> list[str]:
+        with self.lock:
+            seen: list[str] = []
+            for sub in self.subscriptions.values():
+                seen.extend(c for c in sub.channels if c not in seen)
+            return seen
+
+    def push(self, frame: Frame | None) -> None:
+        """Thread-safe: queue a frame for the writer task (drops the client if it cannot keep up)."""
+        if self.closed:
+            return
+
+        def put() -> None:
+            if self.queue.qsize() >= QUEUE_LIMIT:
+                logger.warning("realtime client too slow (%d frames queued): disconnecting", QUEUE_LIMIT)
+                self.closed = True
+                self.queue.put_nowait(None)
+                return
+            self.queue.put_nowait(frame)
+
+        try:
+            self.loop.call_soon_threadsafe(put)
+        except RuntimeError:  # the loop has closed: the connection is gone
+            self.closed = True
+
+
+def _legacy_databases(stack: Any) -> frozenset[str]:
+    """Databases declared only in appwrite.json's legacy ``databases`` section (42 event names, not 64)."""
+    try:
+        data = stack.config.appwrite_json()
+    except (OSError, ValueError):
+        return frozenset()
+    tablesdb = {str(d.get("$id")) for d in data.get("tablesDB", [])}
+    return frozenset(str(d.get("$id")) for d in data.get("databases", [])) - tablesdb
+
+
+class RealtimeHub:
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+        self._connections: set[Connection] = set()
+        self._lock = threading.Lock()
+        self.legacy_databases = _legacy_databases(stack)
+        self._unsubscribe: Callable[[], None] | None = stack.bus.subscribe(self.on_row_event)
+
+    def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for connection in self.connections():
+            connection.push(None)
+
+    def add(self, connection: Connection) -> None:
+        with self._lock:
+            self._connections.add(connection)
+
+    def remove(self, connection: Connection) -> None:
+        with self._lock:
+            self._connections.discard(connection)
+
+    def connections(self) -> list[Connection]:
+        with self._lock:
+            return list(self._connections)
+
+    def _publish(self, channels: list[str], roles: frozenset[str], data: dict[str, Any]) -> int:
+        wanted = set(channels)
+        sent = 0
+        for connection in self.connections():
+            if not may_receive(connection.roles, roles):
+                continue
+            matched = connection.matching(wanted)
+            if matched:
+                connection.push(_frame("event", {**data, "subscriptions": matched}))
+                sent += 1
+        return sent
+
+    def on_row_event(self, event: RowEvent) -> None:
+        tablesdb = event.database_id not in self.legacy_databases
+        channels = row_channels(event.database_id, event.table_id, event.row_id, event.action)
+        data = {
+            "events": row_event_names(event.database_id, event.table_id, event.row_id, event.action, tablesdb=tablesdb),
+            "channels": channels,
+            "timestamp": event.timestamp.astimezone(UTC).isoformat(timespec="milliseconds"),
+            "payload": event.row,
+        }
+        self._publish(channels, frozenset(event.read_roles), data)
+
+    def on_execution(self, execution: Execution) -> None:
+        channels = execution_channels(execution.function_id, execution.id)
+        data = {
+            "events": execution_event_names(execution.function_id, execution.id, "update"),
+            "channels": channels,
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "payload": execution.to_json(include_logs=False, full_response=False),
+        }
+        self._publish(channels, execution.read_roles(), data)
+
+
+_HUBS: dict[int, RealtimeHub] = {}
+_HUBS_LOCK = threading.Lock()
+
+
+def hub(stack: Any) -> RealtimeHub:
+    with _HUBS_LOCK:
+        existing = _HUBS.get(id(stack))
+        if existing is None or existing.stack is not stack:
+            existing = RealtimeHub(stack)
+            _HUBS[id(stack)] = existing
+        return existing
+
+
+def shutdown(stack: Any) -> None:
+    """Stop publishing to this stack's sockets (called from ``functions_api.uninstall``)."""
+    with _HUBS_LOCK:
+        existing = _HUBS.pop(id(stack), None)
+    if existing is not None:
+        existing.close()
+
+
+def _parse_subscribe(data: Any, user_id: str | None) -> list[Subscription]:
+    """``data``: a list of ``{subscriptionId?, channels, queries?}`` (or one such object). Raises ValueError."""
+    items = data if isinstance(data, list) else [data]
+    if not items or len(items) > MAX_SUBSCRIPTIONS:
+        raise ValueError("bad subscribe")
+    subscriptions = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise ValueError("bad subscribe")
+        channels = item.get("channels")
+        if (
+            not isinstance(channels, list)
+            or not channels
+            or len(channels) > MAX_CHANNELS
+            or not all(isinstance(c, str) and c for c in channels)
+        ):
+            raise ValueError("bad channels")
+        queries = item.get("queries") or []
+        if not isinstance(queries, list):
+            raise ValueError("bad queries")
+        sub_id = item.get("subscriptionId") or secrets.token_hex(10)
+        if not isinstance(sub_id, str):
+            raise ValueError("bad subscriptionId")
+        subscriptions.append(Subscription(sub_id, convert_channels(channels, user_id), queries))
+    return subscriptions
+
+
+def _handle_message(connection: Connection, text: str) -> Frame:
+    """One client message -> the frame to answer with."""
+    bad = _error(ERROR_BAD_MESSAGE, "Message format is not valid.")
+    if len(text) > MAX_MESSAGE_CHARS:
+        return bad
+    try:
+        message = json.loads(text)
+    except json.JSONDecodeError:
+        return bad
+    if not isinstance(message, dict):
+        return bad
+    kind = message.get("type")
+    data = message.get("data")
+    if kind == "ping":
+        return _frame("pong")
+    if kind == "subscribe":
+        try:
+            subscriptions = _parse_subscribe(data, connection.caller.user_id)
+        except ValueError:
+            return bad
+        with connection.lock:
+            for sub in subscriptions:
+                connection.subscriptions[sub.id] = sub
+        answer = [s.to_json() for s in subscriptions]
+        return _frame("response", {"to": "subscribe", "success": True, "subscriptions": answer})
+    if kind == "unsubscribe":
+        items = data if isinstance(data, list) else [data]
+        ids = [i.get("subscriptionId") for i in items if isinstance(i, dict)]
+        if not ids or len(ids) != len(items) or not all(isinstance(i, str) for i in ids):
+            return bad
+        removed = []
+        with connection.lock:
+            for sub_id in ids:
+                gone = connection.subscriptions.pop(str(sub_id), None) is not None
+                removed.append({"subscriptionId": sub_id, "removed": gone})
+        return _frame("response", {"to": "unsubscribe", "success": True, "subscriptions": removed})
+    if kind == "authentication":
+        if not isinstance(data, dict) or not data.get("session"):
+            return bad
+        return _error(ERROR_BAD_MESSAGE, "Session is not valid.")
+    return bad
+
+
+def _user_json(stack: Any, caller: auth.Caller) -> dict[str, Any] | None:
+    if caller.kind != "user" or not caller.user_id:
+        return None
+    from ecotrace_local.accounts import get_user
+
+    return get_user(stack, caller.user_id)
 
 
 def routes(stack: Any) -> list[BaseRoute]:
-    return []
+    realtime = hub(stack)
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        params = websocket.query_params
+        if params.get("project") != stack.config.project_id:
+            await websocket.send_json(_error(CLOSE_POLICY_VIOLATION, "Missing or unknown project ID"))
+            await websocket.close(CLOSE_POLICY_VIOLATION)
+            return
+        caller = auth.GUEST
+        token = params.get("jwt") or websocket.headers.get("x-appwrite-jwt")
+        if token:
+            try:
+                caller = auth.caller_from_jwt(stack, token)
+            except AppwriteError as exc:
+                await websocket.send_json(_error(exc.status, exc.message))
+                await websocket.close(CLOSE_POLICY_VIOLATION)
+                return
+        connection = Connection(asyncio.get_running_loop(), caller)
+        url_channels = params.getlist("channels[]") or params.getlist("channels")
+        if url_channels:
+            sub = Subscription(secrets.token_hex(10), convert_channels(url_channels, caller.user_id))
+            connection.subscriptions[sub.id] = sub
+        await websocket.send_json(
+            _frame(
+                "connected",
+                {
+                    "channels": connection.all_channels(),
+                    "subscriptions": list(connection.subscriptions),
+                    "user": _user_json(stack, caller),
+                },
+            )
+        )
+        realtime.add(connection)
+        writer = asyncio.create_task(_write(websocket, connection))
+        try:
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    raw = message.get("bytes") or b""
+                    text = raw.decode("utf-8", errors="replace")
+                connection.push(_handle_message(connection, text))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            connection.closed = True
+            realtime.remove(connection)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+
+    return [WebSocketRoute("/v1/realtime", endpoint)]
+
+
+async def _write(websocket: WebSocket, connection: Connection) -> None:
+    while True:
+        frame = await connection.queue.get()
+        if frame is None:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await websocket.close()
+            return
+        try:
+            await websocket.send_text(json.dumps(frame, separators=(",", ":")))
+        except (RuntimeError, WebSocketDisconnect):
+            return
