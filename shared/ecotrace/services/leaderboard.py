@@ -1,0 +1,298 @@
+"""Use case: recompute the leaderboards (daily, weekly, monthly, all-time) from the ``activities`` table.
+
+One run:
+
+1. works out the periods to refresh (the current period of each requested type, plus the previous one
+   during the first hours of a new period: see ``ranking.periods_to_refresh``);
+2. reads the activities of the union of those windows ONCE, by cursor pagination, selecting only the
+   columns ranking needs, and adds each activity to every period whose window contains it;
+3. ranks each period (``ecotrace.domain.ranking`` holds the rule and what counts);
+4. compares with the period's stored rows and writes only what changed: entries of users who dropped out of
+   the period (no longer eligible, became a bot, their activities were re-marked) are deleted first, so a
+   reader never sees a stale rank; new or changed entries are then bulk-upserted in batches of 100 in rank
+   order. Unchanged rows are not rewritten: each write is a realtime event on the ``leaderboards`` row
+   channels, which is how clients see the leaderboard move, so a write without a change would be noise.
+
+Between the deletes and the last upsert batch of a period a reader can briefly see a gap or two entries
+with the same rank (bulk writes are atomic per batch of 100, not per period); the next read is consistent.
+Activities still waiting for a carbon result are counted as pending and reported, not ranked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from appwrite.query import Query
+
+from ..clock import Clock, parse_iso, to_iso, utc_now
+from ..domain.ranking import (
+    ACTIVITY_COLUMNS,
+    ActivityFacts,
+    Period,
+    PeriodTally,
+    PeriodType,
+    entry_columns,
+    leaderboard_row_id,
+    periods_to_refresh,
+    rank_users,
+)
+from ..errors import EcoTraceError, NotFoundError, ValidationError
+from ..ports import MAX_BATCH, Row, Store
+
+log = logging.getLogger(__name__)
+
+ACTIVITIES = "activities"
+LEADERBOARDS = "leaderboards"
+DEFAULT_PAGE_SIZE = 1000
+_DATETIME_COLUMNS = frozenset({"period_start"})
+
+
+class TimeBudgetExceededError(EcoTraceError):
+    """The run would not finish inside the function's timeout; nothing was written."""
+
+    status = 503
+    code = "time_budget_exceeded"
+
+
+@dataclass(frozen=True)
+class LeaderboardOptions:
+    min_activities: int = 1  # counted, calculated activities a user needs in a period to be ranked
+    page_size: int = DEFAULT_PAGE_SIZE  # rows per list request when reading activities
+    settle: timedelta = timedelta(hours=12)  # the previous period is refreshed while the current is younger
+    time_budget_s: float | None = None  # stop reading (and write nothing) after this long
+
+    def __post_init__(self) -> None:
+        if self.min_activities < 1:
+            raise ValidationError("min_activities must be at least 1")
+        if not 1 <= self.page_size <= 5000:
+            raise ValidationError("page_size must be within 1..5000")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> LeaderboardOptions:
+        """``LEADERBOARD_MIN_ACTIVITIES``, ``LEADERBOARD_PAGE_SIZE``, ``LEADERBOARD_SETTLE_HOURS``,
+        ``LEADERBOARD_TIME_BUDGET_S`` (each optional)."""
+        try:
+            budget = env.get("LEADERBOARD_TIME_BUDGET_S")
+            return cls(
+                min_activities=int(env.get("LEADERBOARD_MIN_ACTIVITIES", "1")),
+                page_size=int(env.get("LEADERBOARD_PAGE_SIZE", str(DEFAULT_PAGE_SIZE))),
+                settle=timedelta(hours=float(env.get("LEADERBOARD_SETTLE_HOURS", "12"))),
+                time_budget_s=float(budget) if budget else None,
+            )
+        except ValueError as exc:
+            raise ValidationError(f"bad leaderboard setting: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    period_types: tuple[PeriodType, ...] = tuple(PeriodType)
+    now: datetime | None = None  # reference time for backfills; default: the clock
+
+
+def parse_run_request(data: Mapping[str, Any]) -> RunRequest:
+    """``{"periods": ["daily", ...], "now": "2026-11-25T12:00:00Z"}``, both optional."""
+    unknown = sorted(set(data) - {"periods", "now"})
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}; allowed: periods, now")
+    raw_periods = data.get("periods")
+    period_types: tuple[PeriodType, ...] = tuple(PeriodType)
+    if raw_periods is not None:
+        allowed = ", ".join(p.value for p in PeriodType)
+        if not isinstance(raw_periods, list) or not raw_periods:
+            raise ValidationError(f"periods must be a non-empty list of: {allowed}")
+        try:
+            period_types = tuple(dict.fromkeys(PeriodType(str(p)) for p in raw_periods))
+        except ValueError as exc:
+            raise ValidationError(f"unknown period in {raw_periods!r}; allowed: {allowed}") from exc
+    now: datetime | None = None
+    raw_now = data.get("now")
+    if raw_now is not None:
+        if not isinstance(raw_now, str):
+            raise ValidationError("now must be an ISO 8601 string, e.g. 2026-11-25T12:00:00Z")
+        try:
+            now = parse_iso(raw_now)
+        except ValueError as exc:
+            raise ValidationError(f"now is not an ISO 8601 time: {raw_now!r}") from exc
+    return RunRequest(period_types, now)
+
+
+@dataclass
+class PeriodReport:
+    period_type: str
+    period_key: str
+    period_start: str
+    users_ranked: int = 0
+    users_below_minimum: int = 0
+    rows_written: int = 0
+    rows_unchanged: int = 0
+    rows_removed: int = 0
+    pending_activities: int = 0
+    bot_activities_skipped: int = 0
+    not_counted_skipped: int = 0
+
+
+@dataclass
+class LeaderboardRun:
+    now: str
+    periods: list[PeriodReport] = field(default_factory=list)
+    activities_read: int = 0
+    malformed_activities: int = 0
+    pending_activities: int = 0  # distinct activities in the refreshed windows still without a carbon result
+    users_ranked: int = 0
+    rows_written: int = 0
+    rows_removed: int = 0
+    duration_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def read_window(periods: Sequence[Period]) -> list[str]:
+    """Timestamp filters covering every period (none when all-time is among them)."""
+    if any(p.end is None for p in periods):
+        return []
+    start = min(p.start for p in periods)
+    end = max(p.end for p in periods if p.end is not None)
+    return [Query.greater_than_equal("timestamp", to_iso(start)), Query.less_than("timestamp", to_iso(end))]
+
+
+def _same(column: str, old: Any, new: Any) -> bool:
+    if old is None or new is None:
+        return old is None and new is None
+    if column in _DATETIME_COLUMNS:
+        try:
+            return parse_iso(str(old)) == parse_iso(str(new))
+        except ValueError:
+            return False
+    if isinstance(new, float) or isinstance(old, float):
+        try:
+            return math.isclose(float(old), float(new), rel_tol=1e-9, abs_tol=1e-15)
+        except (TypeError, ValueError):
+            return False
+    return bool(old == new)
+
+
+def unchanged(stored: Mapping[str, Any], columns: Mapping[str, Any]) -> bool:
+    return all(_same(key, stored.get(key), value) for key, value in columns.items())
+
+
+def update_leaderboards(
+    store: Store,
+    request: RunRequest | None = None,
+    *,
+    options: LeaderboardOptions | None = None,
+    clock: Clock = utc_now,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> LeaderboardRun:
+    request = request or RunRequest()
+    options = options or LeaderboardOptions()
+    started = monotonic()
+    now = request.now or clock()
+    periods = periods_to_refresh(request.period_types, now, settle=options.settle)
+    run = LeaderboardRun(now=to_iso(now))
+
+    tallies = [PeriodTally(p) for p in periods]
+    queries = [Query.select(["$id", *ACTIVITY_COLUMNS]), *read_window(periods)]
+    for row in store.iterate(ACTIVITIES, queries, page_size=options.page_size):
+        run.activities_read += 1
+        if options.time_budget_s is not None and run.activities_read % options.page_size == 0:
+            _check_budget(monotonic() - started, options.time_budget_s, run.activities_read)
+        fact = ActivityFacts.from_row(row)
+        if fact is None:
+            run.malformed_activities += 1
+            continue
+        seen = False
+        for t in tallies:
+            if t.period.contains(fact.timestamp):
+                t.add(fact)
+                seen = True
+        if seen and not fact.is_bot and fact.counted and fact.carbon_kg is None:
+            run.pending_activities += 1
+    if options.time_budget_s is not None:
+        _check_budget(monotonic() - started, options.time_budget_s, run.activities_read)
+
+    written_at = to_iso(clock())
+    for t in tallies:
+        report = _write_period(store, t, options, written_at)
+        run.periods.append(report)
+        run.users_ranked += report.users_ranked
+        run.rows_written += report.rows_written
+        run.rows_removed += report.rows_removed
+    run.duration_s = round(monotonic() - started, 3)
+    log.info(
+        "leaderboards updated: %d activities, %d rows written, %d removed, %d pending, %.2f s",
+        run.activities_read,
+        run.rows_written,
+        run.rows_removed,
+        run.pending_activities,
+        run.duration_s,
+    )
+    return run
+
+
+def _check_budget(elapsed_s: float, budget_s: float, read: int) -> None:
+    if elapsed_s > budget_s:
+        raise TimeBudgetExceededError(
+            f"reading activities took {elapsed_s:.1f} s (budget {budget_s:.0f} s) after {read} rows; "
+            "nothing was written: raise LEADERBOARD_PAGE_SIZE or the function timeout",
+            details={"activities_read": read},
+        )
+
+
+def stored_entries(store: Store, period: Period, page_size: int = MAX_BATCH) -> dict[str, Row]:
+    queries = [Query.equal("period_type", period.type.value), Query.equal("period_key", period.key)]
+    return {str(row["$id"]): row for row in store.iterate(LEADERBOARDS, queries, page_size=page_size)}
+
+
+def _write_period(store: Store, t: PeriodTally, options: LeaderboardOptions, written_at: str) -> PeriodReport:
+    period = t.period
+    ranked = rank_users(t.users.values(), min_activities=options.min_activities)
+    report = PeriodReport(
+        period_type=period.type.value,
+        period_key=period.key,
+        period_start=to_iso(period.start),
+        users_ranked=len(ranked),
+        users_below_minimum=len(t.users) - len(ranked),
+        pending_activities=t.pending,
+        bot_activities_skipped=t.bots_skipped,
+        not_counted_skipped=t.not_counted,
+    )
+    stored = stored_entries(store, period)
+    wanted: dict[str, dict[str, Any]] = {}
+    for entry in ranked:
+        row_id = leaderboard_row_id(period.type, period.key, entry.totals.user_id)
+        wanted[row_id] = entry_columns(period, entry)
+
+    for row_id in sorted(set(stored) - set(wanted)):
+        with contextlib.suppress(NotFoundError):  # another run removed it first
+            store.delete(LEADERBOARDS, row_id)
+        report.rows_removed += 1
+
+    changed: list[Row] = []
+    for row_id, columns in wanted.items():  # rank order
+        old = stored.get(row_id)
+        if old is not None and unchanged(old, columns):
+            report.rows_unchanged += 1
+            continue
+        changed.append({"$id": row_id, **columns, "updated_at": written_at})
+    _bulk_upsert(store, changed)
+    report.rows_written = len(changed)
+    return report
+
+
+def _bulk_upsert(store: Store, rows: Iterable[Row]) -> None:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == MAX_BATCH:
+            store.bulk_upsert(LEADERBOARDS, batch)
+            batch = []
+    if batch:
+        store.bulk_upsert(LEADERBOARDS, batch)
