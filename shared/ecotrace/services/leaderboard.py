@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 ACTIVITIES = "activities"
 LEADERBOARDS = "leaderboards"
 DEFAULT_PAGE_SIZE = 1000
+DEFAULT_TIME_BUDGET_S = 45.0  # of the function's 60 s timeout; the rest is left for the writes
 _DATETIME_COLUMNS = frozenset({"period_start"})
 
 
@@ -77,14 +78,14 @@ class LeaderboardOptions:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> LeaderboardOptions:
         """``LEADERBOARD_MIN_ACTIVITIES``, ``LEADERBOARD_PAGE_SIZE``, ``LEADERBOARD_SETTLE_HOURS``,
-        ``LEADERBOARD_TIME_BUDGET_S`` (each optional)."""
+        ``LEADERBOARD_TIME_BUDGET_S`` (each optional; the budget defaults to 45 s, ``0`` turns it off)."""
         try:
-            budget = env.get("LEADERBOARD_TIME_BUDGET_S")
+            budget = env.get("LEADERBOARD_TIME_BUDGET_S", str(DEFAULT_TIME_BUDGET_S))
             return cls(
                 min_activities=int(env.get("LEADERBOARD_MIN_ACTIVITIES", "1")),
                 page_size=int(env.get("LEADERBOARD_PAGE_SIZE", str(DEFAULT_PAGE_SIZE))),
                 settle=timedelta(hours=float(env.get("LEADERBOARD_SETTLE_HOURS", "12"))),
-                time_budget_s=float(budget) if budget else None,
+                time_budget_s=float(budget) if budget and float(budget) > 0 else None,
             )
         except ValueError as exc:
             raise ValidationError(f"bad leaderboard setting: {exc}") from exc

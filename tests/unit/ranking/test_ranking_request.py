@@ -44,6 +44,8 @@ def test_bad_requests_are_refused_with_a_reason(body: dict[str, Any], message: s
 def test_options_from_the_function_environment() -> None:
     options = LeaderboardOptions.from_env({"LEADERBOARD_MIN_ACTIVITIES": "3", "LEADERBOARD_TIME_BUDGET_S": "45"})
     assert (options.min_activities, options.time_budget_s, options.page_size) == (3, 45.0, 1000)
+    assert LeaderboardOptions.from_env({}).time_budget_s == 45.0  # of the function's 60 s
+    assert LeaderboardOptions.from_env({"LEADERBOARD_TIME_BUDGET_S": "0"}).time_budget_s is None
     with pytest.raises(ValidationError, match="min_activities"):
         LeaderboardOptions.from_env({"LEADERBOARD_MIN_ACTIVITIES": "0"})
     with pytest.raises(ValidationError, match="bad leaderboard setting"):
