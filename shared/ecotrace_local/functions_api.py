@@ -69,7 +69,7 @@ def _execution_id() -> str:
     return f"{time.time_ns() // 1000:013x}"[-13:] + secrets.token_hex(4)[:7]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Execution:
     id: str
     function_id: str
@@ -267,6 +267,9 @@ class FunctionsService:
         """Create the execution; run it now (sync) or in the background (async, event, schedule)."""
         execution_id = _execution_id()
         headers = self._function_headers(spec, call, execution_id)
+        # What the execution records of the request: the caller's headers, never the server-set x-appwrite-*
+        # (the execution key must not leak to whoever reads the execution).
+        caller_headers = {k: v for k, v in headers.items() if not k.startswith("x-appwrite-")}
         permissions = [f'read("user:{call.user_id}")'] if call.user_id else []
         execution = Execution(
             id=execution_id,
@@ -275,24 +278,26 @@ class FunctionsService:
             status="waiting" if call.is_async else "processing",
             method=call.method,
             path=call.path,
-            request_headers=headers,
+            request_headers=caller_headers,
             permissions=permissions,
         )
         self.store.put(execution)
         if call.is_async:
-            self._background.submit(self._run_logged, spec, call, execution)
-            return replace(execution)
-        return self._run(spec, call, execution, wait_s=SYNC_LIMIT_S if call.trigger == "http" else None)
+            self._background.submit(self._run_logged, spec, call, execution, headers)
+            return execution
+        return self._run(spec, call, execution, headers, wait_s=SYNC_LIMIT_S if call.trigger == "http" else None)
 
-    def _run_logged(self, spec: FunctionSpec, call: Call, execution: Execution) -> None:
+    def _run_logged(self, spec: FunctionSpec, call: Call, execution: Execution, headers: dict[str, str]) -> None:
         try:
-            self._run(spec, call, execution, wait_s=None)
+            self._run(spec, call, execution, headers, wait_s=None)
         except Exception:
             logger.exception("async execution %s of %s failed in the runtime", execution.id, spec.id)
 
-    def _run(self, spec: FunctionSpec, call: Call, execution: Execution, *, wait_s: float | None) -> Execution:
-        execution.status = "processing"
-        execution.updated_at = _now_iso()
+    def _run(
+        self, spec: FunctionSpec, call: Call, execution: Execution, headers: dict[str, str], *, wait_s: float | None
+    ) -> Execution:
+        # Stored executions are replaced, never mutated, so readers on other threads see whole states.
+        self.store.put(replace(execution, status="processing", updated_at=_now_iso()))
         path, query_string = split_path(call.path)
         outcome: Outcome = self.runtime.run(
             spec,
@@ -300,7 +305,7 @@ class FunctionsService:
                 method=call.method,
                 path=path,
                 query_string=query_string,
-                headers=execution.request_headers,
+                headers=headers,
                 body=call.body,
                 scheme=call.scheme,
                 host=call.host,
@@ -308,14 +313,17 @@ class FunctionsService:
             ),
             wait_s=wait_s,
         )
-        execution.status = "completed" if outcome.status_code < 500 else "failed"
-        execution.status_code = outcome.status_code
-        execution.response_body = outcome.body
-        execution.response_headers = dict(outcome.headers)
-        execution.logs = outcome.logs
-        execution.errors = outcome.errors
-        execution.duration_s = outcome.duration_s
-        execution.updated_at = _now_iso()
+        execution = replace(
+            execution,
+            status="completed" if outcome.status_code < 500 else "failed",
+            status_code=outcome.status_code,
+            response_body=outcome.body,
+            response_headers=dict(outcome.headers),
+            logs=outcome.logs,
+            errors=outcome.errors,
+            duration_s=outcome.duration_s,
+            updated_at=_now_iso(),
+        )
         self.store.put(execution)
         logger.info(
             "execution %s of %s (%s): %s %d in %.3fs",
