@@ -1,0 +1,48 @@
+"""EcoTrace's carbon method (SCI-aligned), versioned; see METHODOLOGY.md. Pure: no I/O.
+
+Typical use (the service layer does this)::
+
+    plan = plan_for(activity, config)
+    result = calculate(plan, factors.resolve(plan.region), now)
+    columns = activity_carbon_columns(result); row = calculation_row(result)
+"""
+
+from __future__ import annotations
+
+from .calculator import CalculationConfig, Plan, calculate, estimate, plan_for
+from .coefficients import METHODOLOGY_VERSION, Coefficient, Methodology, default_methodology
+from .profiles import SELF_HOSTED_ENV, RunnerProfile, SelfHostedConfig, profile_for
+from .result import (
+    SCI_UNITS,
+    CarbonResult,
+    EnergyBreakdown,
+    FactorUsed,
+    activity_carbon_columns,
+    apply_result,
+    calculation_id,
+    calculation_row,
+)
+
+__all__ = [
+    "METHODOLOGY_VERSION",
+    "SCI_UNITS",
+    "SELF_HOSTED_ENV",
+    "CalculationConfig",
+    "CarbonResult",
+    "Coefficient",
+    "EnergyBreakdown",
+    "FactorUsed",
+    "Methodology",
+    "Plan",
+    "RunnerProfile",
+    "SelfHostedConfig",
+    "activity_carbon_columns",
+    "apply_result",
+    "calculate",
+    "calculation_id",
+    "calculation_row",
+    "default_methodology",
+    "estimate",
+    "plan_for",
+    "profile_for",
+]

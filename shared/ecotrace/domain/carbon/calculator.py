@@ -1,0 +1,345 @@
+"""The carbon method: activity + grid intensity -> energy, carbon range, confidence. Pure.
+
+Two steps so the caller can fetch the grid intensity in between:
+
+    plan = plan_for(activity, config)        # which machine, which region key, what is assumed
+    factor = factors.resolve(plan.region)    # the caller's I/O (cached emission factors)
+    result = calculate(plan, factor, now)    # the maths, three times: low, central, high
+
+SCI (ISO/IEC 21031:2024): carbon = E x I + M, E in kWh with PUE, I location-based, M embodied carbon
+amortised over lifetime and the reserved share of the machine. One activity is one functional unit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..models import Activity, ActivityType, Confidence, EmissionFactor
+from .coefficients import CASES, Case, Methodology, default_methodology
+from .profiles import Reason, RunnerProfile, SelfHostedConfig, profile_for
+from .result import SCI_UNITS, CarbonResult, EnergyBreakdown, FactorUsed, calculation_id
+
+BYTES_PER_GB = 1e9
+BYTES_PER_TB = 1e12
+MAX_LABELS_KEPT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class CalculationConfig:
+    """Deployment-specific choices (from Settings / environment)."""
+
+    default_ci_region: str = "azure:eastus"  # GitHub-hosted runners run in Azure; region unpublished
+    default_git_region: str | None = None  # where GitHub's servers are taken to be; None -> default_ci_region
+    self_hosted: SelfHostedConfig = field(default_factory=SelfHostedConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What will be computed for one activity, before the grid intensity is known."""
+
+    activity: Activity
+    methodology: Methodology
+    region: str | None
+    profile: RunnerProfile | None
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(slots=True)
+class _Energy:
+    compute_kwh: float = 0.0
+    memory_kwh: float = 0.0
+    network_kwh: float = 0.0
+    storage_kwh: float = 0.0
+    embodied_kg: float = 0.0
+    pue: float = 0.0
+
+    @property
+    def total_kwh(self) -> float:
+        return self.compute_kwh + self.memory_kwh + self.network_kwh + self.storage_kwh
+
+
+class _Reader:
+    """Coefficient access for one bound; remembers which coefficients the central case used."""
+
+    __slots__ = ("case", "m", "used")
+
+    def __init__(self, m: Methodology, case: Case, used: dict[str, float] | None) -> None:
+        self.m = m
+        self.case = case
+        self.used = used
+
+    def __call__(self, key: str) -> float:
+        value = self.m.coefficients[key].at(self.case)
+        if self.used is not None:
+            self.used[key] = value
+        return value
+
+
+# ---- planning ---------------------------------------------------------------------------------------
+
+
+def _repo_private(activity: Activity) -> bool | None:
+    value = activity.details.get("repo_private")
+    return value if isinstance(value, bool) else None
+
+
+def plan_for(activity: Activity, config: CalculationConfig | None = None, m: Methodology | None = None) -> Plan:
+    config = config or CalculationConfig()
+    m = m or default_methodology()
+    reasons: list[Reason] = []
+    profile: RunnerProfile | None = None
+    region: str | None = activity.region
+
+    if not activity.counted:
+        return Plan(activity, m, region or config.default_ci_region, None, ())
+
+    if activity.type in (ActivityType.CI_RUN, ActivityType.DEPLOYMENT):
+        profile = profile_for(activity.runner_labels, _repo_private(activity), m, config.self_hosted)
+        reasons.extend(profile.reasons)
+        if activity.duration_s is None:
+            default_s = m.v("ci.default_duration_s")
+            reasons.append((Confidence.LOW, f"no duration reported: assumed {default_s:g} s"))
+        if region is None:
+            if profile.hosting == "self_hosted":
+                region = profile.region  # None -> the resolver's world average, low confidence
+            else:
+                region = config.default_ci_region
+                reasons.append(
+                    (
+                        Confidence.MEDIUM,
+                        f"GitHub does not publish where hosted runners run: assumed {region}",
+                    )
+                )
+        if activity.type == ActivityType.DEPLOYMENT:
+            if activity.duration_s is not None and activity.region is not None:
+                reasons.append((Confidence.MEDIUM, "deployment: duration and target known, machine size assumed"))
+            else:
+                reasons.append(
+                    (Confidence.LOW, "deployment: estimated from a default duration, runner and artifact size")
+                )
+    else:
+        reasons.append(
+            (
+                Confidence.MEDIUM,
+                "no published measurement of a git push's energy: network, storage and server-side "
+                "coefficients are EcoTrace estimates",
+            )
+        )
+        if activity.lines_added is None and activity.lines_deleted is None:
+            if activity.files_changed is not None:
+                what = f"estimated from {activity.files_changed} changed files"
+            else:
+                what = "assumed (no line or file counts)"
+            reasons.append((Confidence.LOW, f"changed lines unknown: {what}"))
+        elif activity.lines_estimated:
+            reasons.append((Confidence.MEDIUM, "line counts were estimated, not read from the GitHub API"))
+        if region is None:
+            region = config.default_git_region or config.default_ci_region
+            reasons.append((Confidence.MEDIUM, f"GitHub's server location assumed: {region}"))
+    return Plan(activity, m, region, profile, tuple(reasons))
+
+
+# ---- energy models ----------------------------------------------------------------------------------
+
+
+def _cpu_w_per_vcpu(profile: RunnerProfile, utilisation: float, c: _Reader) -> float:
+    if profile.cpu_min_w_per_vcpu is not None and profile.cpu_max_w_per_vcpu is not None:
+        lo, hi = profile.cpu_min_w_per_vcpu, profile.cpu_max_w_per_vcpu
+        return lo + utilisation * (hi - lo)
+    if profile.cpu == "apple_m1":
+        w0, w50, w100 = c("cpu.apple_m1.w_at_0pct"), c("cpu.apple_m1.w_at_50pct"), c("cpu.apple_m1.w_at_100pct")
+        if utilisation <= 0.5:
+            runner_w = w0 + (w50 - w0) * (utilisation / 0.5)
+        else:
+            runner_w = w50 + (w100 - w50) * ((utilisation - 0.5) / 0.5)
+        return runner_w / c("cpu.apple_m1.reference_vcpu")
+    lo = c(f"cpu.{profile.cpu}.min_w_per_vcpu")
+    hi = c(f"cpu.{profile.cpu}.max_w_per_vcpu")
+    return lo + utilisation * (hi - lo)
+
+
+def _embodied_kg_per_vcpu_h(c: _Reader) -> float:
+    # SCI M = TE x (TiR / EL) x (RR / ToR); per vCPU-hour: TE / ToR / EL.
+    return c("embodied.server_kg") / c("embodied.host_threads") / c("embodied.lifetime_h")
+
+
+def _runner_energy(profile: RunnerProfile, duration_s: float, c: _Reader) -> _Energy:
+    hours = duration_s / 3600.0
+    utilisation = c("cpu.utilisation")
+    cpu_w = profile.vcpu * _cpu_w_per_vcpu(profile, utilisation, c)
+    gpu_w = profile.gpus * c(profile.gpu_key) * utilisation if profile.gpus and profile.gpu_key else 0.0
+    memory_w = profile.memory_gb * c("memory.w_per_gb")
+    pue = profile.pue_value if profile.pue_value is not None else c(profile.pue_key)
+    return _Energy(
+        compute_kwh=(cpu_w + gpu_w) * pue * hours / 1000.0,
+        memory_kwh=memory_w * pue * hours / 1000.0,
+        embodied_kg=_embodied_kg_per_vcpu_h(c) * profile.vcpu * hours,
+        pue=pue,
+    )
+
+
+def _changed_lines(activity: Activity, c: _Reader) -> float:
+    if activity.lines_added is not None or activity.lines_deleted is not None:
+        return float((activity.lines_added or 0) + (activity.lines_deleted or 0))
+    if activity.files_changed is not None:
+        lines = activity.files_changed * c("git.default_lines_per_file")
+    else:
+        lines = c("git.default_changed_lines")
+    return lines * c("git.unknown_lines_factor")
+
+
+def _git_energy(activity: Activity, c: _Reader, inputs: dict[str, Any] | None) -> _Energy:
+    is_pr = activity.type == ActivityType.PR
+    lines = _changed_lines(activity, c)
+    files = activity.files_changed if activity.files_changed is not None else 1
+    code_bytes = lines * c("git.bytes_per_changed_line") / c("git.compression_ratio")
+    object_bytes = code_bytes + files * c("git.overhead_bytes_per_file")
+    transfer_bytes = object_bytes + c("git.overhead_bytes_per_push")
+    if is_pr:
+        network_bytes = transfer_bytes * c("pr.diff_views")
+        stored_bytes = 0.0  # the PR's code is stored with its commits
+        server_vcpu_s = c("server.pr_vcpu_s")
+    else:
+        network_bytes = transfer_bytes
+        stored_bytes = object_bytes * c("storage.replicas")
+        server_vcpu_s = c("server.commit_vcpu_s")
+    pue = c("pue.azure")
+    storage_wh = stored_bytes / BYTES_PER_TB * c("storage.wh_per_tb_h") * c("storage.horizon_h")
+    server_wh = server_vcpu_s / 3600.0 * c("cpu.azure_epyc_3rd_gen.max_w_per_vcpu")
+    if inputs is not None:
+        inputs.update(
+            changed_lines=lines,
+            files_counted=files,
+            transfer_bytes=network_bytes,
+            stored_bytes=stored_bytes,
+            server_vcpu_s=server_vcpu_s,
+        )
+    return _Energy(
+        compute_kwh=server_wh * pue / 1000.0,
+        network_kwh=network_bytes / BYTES_PER_GB * c("network.kwh_per_gb"),
+        storage_kwh=storage_wh * pue / 1000.0,
+        embodied_kg=_embodied_kg_per_vcpu_h(c) * server_vcpu_s / 3600.0,
+        pue=pue,
+    )
+
+
+def _duration_s(activity: Activity, c: _Reader) -> float:
+    return activity.duration_s if activity.duration_s is not None else c("ci.default_duration_s")
+
+
+def _energy(plan: Plan, case: Case, inputs: dict[str, Any] | None) -> _Energy:
+    activity = plan.activity
+    c = _Reader(plan.methodology, case, inputs.setdefault("coefficients", {}) if inputs is not None else None)
+    if activity.type in (ActivityType.CI_RUN, ActivityType.DEPLOYMENT):
+        assert plan.profile is not None
+        duration_s = _duration_s(activity, c)
+        energy = _runner_energy(plan.profile, duration_s, c)
+        if inputs is not None:
+            inputs.update(duration_s=duration_s, runner=plan.profile.describe())
+        if activity.type == ActivityType.DEPLOYMENT:
+            artifact = activity.details.get("artifact_bytes")
+            if isinstance(artifact, int | float) and not isinstance(artifact, bool) and 0 <= artifact < math.inf:
+                artifact_bytes = float(artifact)
+            else:
+                artifact_bytes = c("deployment.artifact_bytes")
+            energy.network_kwh = artifact_bytes / BYTES_PER_GB * c("network.kwh_per_gb")
+            if inputs is not None:
+                inputs["artifact_bytes"] = artifact_bytes
+        return energy
+    return _git_energy(activity, c, inputs)
+
+
+# ---- the calculation ------------------------------------------------------------------------------
+
+
+def _confidence(plan: Plan, factor: EmissionFactor) -> tuple[Confidence, tuple[str, ...]]:
+    caps: list[Reason] = list(plan.reasons)
+    if factor.confidence != Confidence.HIGH or factor.confidence_reason:
+        detail = f" ({factor.confidence_reason})" if factor.confidence_reason else ""
+        caps.append((factor.confidence, f"grid intensity: {factor.source} value for {factor.zone}{detail}"))
+    if factor.stale:
+        caps.append((Confidence.MEDIUM, "grid intensity is stale (the live source was unavailable)"))
+    level = Confidence.lowest(*(level for level, _ in caps))
+    reasons = tuple(dict.fromkeys(f"{lvl.value}: {text}" for lvl, text in caps))
+    return level, reasons or ("high: every input observed",)
+
+
+def _inputs_base(activity: Activity, plan: Plan) -> dict[str, Any]:
+    return {
+        "type": activity.type.value,
+        "counted": activity.counted,
+        "duration_s": activity.duration_s,
+        "runner_labels": list(activity.runner_labels[:MAX_LABELS_KEPT]),
+        "repo_private": _repo_private(activity),
+        "files_changed": activity.files_changed,
+        "lines_added": activity.lines_added,
+        "lines_deleted": activity.lines_deleted,
+        "lines_estimated": activity.lines_estimated,
+        "region_reported": activity.region,
+        "region_used": plan.region,
+    }
+
+
+def calculate(plan: Plan, factor: EmissionFactor, now: datetime) -> CarbonResult:
+    """The footprint of ``plan.activity`` with grid intensity ``factor``, timestamped ``now``."""
+    activity, m = plan.activity, plan.methodology
+    inputs = _inputs_base(activity, plan)
+    if not activity.counted:
+        zero = _Energy()
+        totals = dict.fromkeys(CASES, (zero, 0.0))
+        level = Confidence.HIGH
+        reasons: tuple[str, ...] = ("high: not counted: another activity carries this work's energy",)
+        inputs["coefficients"] = {}
+    else:
+        totals = {}
+        grid_key = f"grid.factor_range.{factor.confidence.value}"
+        for case in CASES:
+            energy = _energy(plan, case, inputs if case == "central" else None)
+            grid_g = factor.g_co2e_per_kwh * m.coefficients[grid_key].at(case)
+            carbon_kg = energy.total_kwh * grid_g / 1000.0 + energy.embodied_kg
+            totals[case] = (energy, carbon_kg)
+        inputs["coefficients"][grid_key] = m.coefficients[grid_key].value
+        level, reasons = _confidence(plan, factor)
+    central, carbon_kg = totals["central"]
+    low_kg, high_kg = totals["low"][1], totals["high"][1]
+    for value in (carbon_kg, low_kg, high_kg):
+        if not math.isfinite(value):
+            raise ValueError(f"carbon for activity {activity.id} is not finite")
+    return CarbonResult(
+        activity_id=activity.id,
+        user_id=activity.user_id,
+        activity_type=activity.type,
+        methodology_version=m.version,
+        calculation_id=calculation_id(activity.id, m.version),
+        calculated_at=now,
+        energy=EnergyBreakdown(
+            compute_kwh=central.compute_kwh,
+            memory_kwh=central.memory_kwh,
+            network_kwh=central.network_kwh,
+            storage_kwh=central.storage_kwh,
+            embodied_kg=central.embodied_kg,
+            pue=central.pue,
+        ),
+        energy_kwh=central.total_kwh,
+        energy_kwh_low=totals["low"][0].total_kwh,
+        energy_kwh_high=totals["high"][0].total_kwh,
+        emission_factor=FactorUsed.of(factor),
+        carbon_kg=carbon_kg,
+        carbon_kg_low=low_kg,
+        carbon_kg_high=high_kg,
+        confidence=level,
+        confidence_reasons=reasons,
+        sci_functional_unit=SCI_UNITS[activity.type],
+        sci_g_per_unit=carbon_kg * 1000.0,
+        inputs=inputs,
+    )
+
+
+def estimate(
+    activity: Activity, factor: EmissionFactor, now: datetime, config: CalculationConfig | None = None
+) -> CarbonResult:
+    """``plan_for`` + ``calculate`` when the factor is already known (tests, what-if)."""
+    return calculate(plan_for(activity, config), factor, now)
