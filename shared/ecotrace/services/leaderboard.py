@@ -146,7 +146,7 @@ class LeaderboardRun:
     activities_read: int = 0
     malformed_activities: int = 0
     pending_activities: int = 0  # distinct activities in the refreshed windows still without a carbon result
-    users_ranked: int = 0
+    users_ranked: int = 0  # distinct users ranked in at least one of the periods
     rows_written: int = 0
     rows_removed: int = 0
     duration_s: float = 0.0
@@ -220,12 +220,13 @@ def update_leaderboards(
         _check_budget(monotonic() - started, options.time_budget_s, run.activities_read)
 
     written_at = to_iso(clock())
+    ranked_users: set[str] = set()
     for t in tallies:
-        report = _write_period(store, t, options, written_at)
+        report = _write_period(store, t, options, written_at, ranked_users)
         run.periods.append(report)
-        run.users_ranked += report.users_ranked
         run.rows_written += report.rows_written
         run.rows_removed += report.rows_removed
+    run.users_ranked = len(ranked_users)
     run.duration_s = round(monotonic() - started, 3)
     log.info(
         "leaderboards updated: %d activities, %d rows written, %d removed, %d pending, %.2f s",
@@ -252,9 +253,12 @@ def stored_entries(store: Store, period: Period, page_size: int = MAX_BATCH) -> 
     return {str(row["$id"]): row for row in store.iterate(LEADERBOARDS, queries, page_size=page_size)}
 
 
-def _write_period(store: Store, t: PeriodTally, options: LeaderboardOptions, written_at: str) -> PeriodReport:
+def _write_period(
+    store: Store, t: PeriodTally, options: LeaderboardOptions, written_at: str, ranked_users: set[str]
+) -> PeriodReport:
     period = t.period
     ranked = rank_users(t.users.values(), min_activities=options.min_activities)
+    ranked_users.update(e.totals.user_id for e in ranked)
     report = PeriodReport(
         period_type=period.type.value,
         period_key=period.key,

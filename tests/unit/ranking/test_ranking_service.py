@@ -81,7 +81,7 @@ def test_a_run_ranks_every_period_and_reports_what_it_did(store: MemoryStore) ->
     assert board(store, "monthly", "2026-11") == [(1, "gh_2"), (2, "gh_1"), (3, "gh_4")]
     assert board(store, "all_time", "all") == [(1, "gh_5"), (2, "gh_2"), (3, "gh_1"), (4, "gh_4")]
     assert result.rows_written == 2 + 3 + 3 + 4 == len(store.tables["leaderboards"])
-    assert result.users_ranked == 12
+    assert result.users_ranked == 4  # distinct users; the bot gh_3 is not among them
     assert result.pending_activities == 1
     assert result.activities_read == 8
     daily = next(p for p in result.periods if p.period_type == "daily")
