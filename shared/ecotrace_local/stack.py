@@ -59,7 +59,7 @@ class StackConfig:
     port: int = DEFAULT_PORT
     project_id: str = PROJECT_ID
     api_key: str = DEFAULT_LOCAL_API_KEY
-    jwt_secret: str = "ecotrace-local-jwt-secret"  # signs local JWTs and function execution keys
+    jwt_secret: str = "ecotrace-local-jwt-secret-dev-only-0001"  # signs local JWTs and function execution keys
     # Variables every function sees (Appwrite function variables): from the environment and .env.
     function_env: dict[str, str] = field(default_factory=dict)
     run_schedules: bool = True
@@ -77,7 +77,7 @@ class StackConfig:
             host=merged.get("ECOTRACE_HOST", DEFAULT_HOST),
             port=int(merged.get("ECOTRACE_PORT", str(DEFAULT_PORT))),
             api_key=merged.get("ECOTRACE_LOCAL_API_KEY", DEFAULT_LOCAL_API_KEY),
-            jwt_secret=merged.get("ECOTRACE_LOCAL_JWT_SECRET", "ecotrace-local-jwt-secret"),
+            jwt_secret=merged.get("ECOTRACE_LOCAL_JWT_SECRET", "ecotrace-local-jwt-secret-dev-only-0001"),
             function_env={k: v for k, v in merged.items() if not k.startswith("APPWRITE_")},
             run_schedules=merged.get("ECOTRACE_RUN_SCHEDULES", "1") != "0",
         )

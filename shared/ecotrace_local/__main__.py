@@ -1,0 +1,72 @@
+"""``python -m ecotrace_local``: serve the local Appwrite-compatible stack on loopback until Ctrl-C/SIGTERM."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+
+import uvicorn
+
+from .app import LocalStack, create_app
+from .stack import DEFAULT_LOCAL_API_KEY, StackConfig
+
+LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def banner(config: StackConfig) -> str:
+    base = f"http://{config.host}:{config.port}"
+    key_source = "ECOTRACE_LOCAL_API_KEY" if config.api_key != DEFAULT_LOCAL_API_KEY else "built-in local default"
+    lines = [
+        "EcoTrace local stack (Appwrite 1.9.6-compatible)",
+        f"  REST endpoint   {config.endpoint}",
+        f"  Project ID      {config.project_id}",
+        f"  API key         {config.api_key}  ({key_source}; local use only)",
+        f"  SQLite          {config.db_path}",
+        f"  Realtime        ws://{config.host}:{config.port}/v1/realtime?project={config.project_id}",
+        "  Functions:",
+    ]
+    for function in config.appwrite_json().get("functions", []):
+        lines.append(f"    {function['$id']:<22} {base}/functions/{function['$id']}/")
+    lines += [
+        "",
+        # Send a first event: the webhook work provides this script.
+        "First event:  .venv/bin/python scripts/send_test_event.py",
+        "Stop with Ctrl-C.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = StackConfig.from_env()
+    if not is_loopback(config.host):
+        if os.environ.get("ECOTRACE_ALLOW_REMOTE") != "1":
+            print(
+                f"Refusing to listen on non-loopback host {config.host!r}: the local stack has a well-known key. "
+                "Set ECOTRACE_ALLOW_REMOTE=1 to override.",
+                file=sys.stderr,
+            )
+            return 2
+        print(f"WARNING: listening on {config.host}, reachable from other machines.", file=sys.stderr)
+    stack = LocalStack(config)
+    app = create_app(stack)
+    print(banner(config), flush=True)
+    try:
+        # uvicorn handles SIGINT/SIGTERM itself and runs the lifespan shutdown (functions uninstall).
+        uvicorn.run(app, host=config.host, port=config.port, log_level="warning", ws="auto")
+    finally:
+        stack.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

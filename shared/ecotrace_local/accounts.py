@@ -1,0 +1,151 @@
+"""Users, user JWTs, health and ping (Appwrite ``Users`` service subset, ``/v1/health``, ``/v1/ping``)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import PlainTextResponse
+from starlette.routing import BaseRoute, Route
+
+from .auth import mint_user_jwt, require_scope
+from .db import now_iso
+from .errors import APPWRITE_VERSION, AppwriteError, argument_invalid
+from .rest import Ctx, check_custom_id, check_uid, endpoint
+from .tablesdb import new_unique_id
+
+if TYPE_CHECKING:
+    from .app import LocalStack
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def user_not_found() -> AppwriteError:
+    return AppwriteError(404, "user_not_found", "User with the requested ID could not be found.")
+
+
+def _user_json(record: sqlite3.Row) -> dict[str, Any]:
+    import json
+
+    return {
+        "$id": record["id"],
+        "$createdAt": record["created_at"],
+        "$updatedAt": record["updated_at"],
+        "name": record["name"],
+        "registration": record["created_at"],
+        "status": bool(record["status"]),
+        "labels": json.loads(record["labels"]),
+        "passwordUpdate": "",
+        "email": record["email"] or "",
+        "phone": record["phone"],
+        "emailVerification": bool(record["email_verification"]),
+        "phoneVerification": False,
+        "mfa": False,
+        "prefs": {},
+        "targets": [],
+        "accessedAt": record["updated_at"],
+    }
+
+
+def get_user(stack: LocalStack, user_id: str) -> dict[str, Any] | None:
+    def read(_: Any) -> dict[str, Any] | None:
+        record = stack.db.conn.execute("SELECT * FROM _users WHERE id = ?", (user_id,)).fetchone()
+        return None if record is None else _user_json(record)
+
+    return stack.db.read(read)
+
+
+def create_user(stack: LocalStack, user_id: str, email: str | None = None, name: str = "") -> dict[str, Any]:
+    """Create a user (``unique()`` allowed). 409 ``user_already_exists`` on a taken id or email."""
+    if user_id == "unique()":
+        user_id = new_unique_id()
+    stamp = now_iso()
+
+    def write(_: Any) -> dict[str, Any]:
+        conn = stack.db.conn
+        if conn.execute("SELECT 1 FROM _users WHERE id = ?", (user_id,)).fetchone():
+            raise AppwriteError(
+                409, "user_already_exists", "A user with the same id, email, or phone already exists in this project."
+            )
+        if email and conn.execute("SELECT 1 FROM _users WHERE email = ?", (email,)).fetchone():
+            raise AppwriteError(
+                409, "user_already_exists", "A user with the same id, email, or phone already exists in this project."
+            )
+        conn.execute(
+            "INSERT INTO _users(id, email, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            (user_id, email or None, name, stamp, stamp),
+        )
+        record = conn.execute("SELECT * FROM _users WHERE id = ?", (user_id,)).fetchone()
+        return _user_json(record)
+
+    return stack.db.write(write)
+
+
+def _create(ctx: Ctx) -> tuple[int, Any]:
+    require_scope(ctx.caller, "users.write")
+    user_id = check_custom_id("userId", ctx.param("userId"))
+    email = ctx.param("email")
+    if email is not None and (not isinstance(email, str) or not _EMAIL_RE.match(email)):
+        raise argument_invalid("email", "Value must be a valid email address")
+    name = ctx.param("name") or ""
+    if not isinstance(name, str) or len(name) > 128:
+        raise argument_invalid("name", "Value must be a valid string and at least 1 chars and no longer than 128 chars")
+    return 201, create_user(ctx.stack, user_id, email, name)
+
+
+def _get(ctx: Ctx) -> dict[str, Any]:
+    require_scope(ctx.caller, "users.read")
+    user = get_user(ctx.stack, check_uid("userId", ctx.path["userId"]))
+    if user is None:
+        raise user_not_found()
+    return user
+
+
+def _create_jwt(ctx: Ctx) -> tuple[int, Any]:
+    require_scope(ctx.caller, "users.write")
+    user_id = check_uid("userId", ctx.path["userId"])
+    if get_user(ctx.stack, user_id) is None:
+        raise user_not_found()
+    duration = ctx.param("duration", 900)
+    if isinstance(duration, str) and duration.isdigit():
+        duration = int(duration)
+    if isinstance(duration, bool) or not isinstance(duration, int) or not 0 <= duration <= 3600:
+        raise argument_invalid("duration", "Value must be a valid range between 0 and 3,600")
+    return 201, {"jwt": mint_user_jwt(ctx.stack, user_id, duration)}
+
+
+def _health(ctx: Ctx) -> dict[str, Any]:
+    require_scope(ctx.caller, "health.read")
+    return {"name": "http", "status": "pass", "ping": 0}
+
+
+def _version(ctx: Ctx) -> dict[str, Any]:
+    return {"version": APPWRITE_VERSION}
+
+
+def _ping(ctx: Ctx) -> PlainTextResponse:
+    return PlainTextResponse("Pong!", media_type="text/plain; charset=UTF-8")
+
+
+def _ping_endpoint(stack: LocalStack) -> Any:
+    inner = endpoint(stack, _ping)
+
+    async def run(request: Any) -> Any:
+        project = request.headers.get("x-appwrite-project") or request.query_params.get("project")
+        if project != stack.config.project_id:
+            raise AppwriteError(404, "project_not_found", "Project with the requested ID could not be found.")
+        return await inner(request)
+
+    return run
+
+
+def routes(stack: LocalStack) -> list[BaseRoute]:
+    return [
+        Route("/v1/users", endpoint(stack, _create), methods=["POST"]),
+        Route("/v1/users/{userId}", endpoint(stack, _get), methods=["GET"]),
+        Route("/v1/users/{userId}/jwts", endpoint(stack, _create_jwt), methods=["POST"]),
+        Route("/v1/health", endpoint(stack, _health), methods=["GET"]),
+        Route("/v1/health/version", endpoint(stack, _version, needs_project=False), methods=["GET"]),
+        Route("/v1/ping", _ping_endpoint(stack), methods=["GET"]),
+    ]
