@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -179,7 +180,7 @@ class FunctionsService:
     def __init__(self, stack: Any) -> None:
         self.stack = stack
         config = stack.config
-        appwrite_json = config.appwrite_json()
+        appwrite_json = stack_appwrite_json(stack)
         self.specs: dict[str, FunctionSpec] = load_specs(appwrite_json)
         # Databases declared only in the legacy "databases" section get the 42 legacy event names.
         tablesdb_ids = {str(d.get("$id")) for d in appwrite_json.get("tablesDB", [])}
@@ -349,6 +350,15 @@ class FunctionsService:
         return execution
 
 
+def stack_appwrite_json(stack: Any) -> dict[str, Any]:
+    """The stack's appwrite.json (``LocalStack.appwrite_json``: the file, or a test's override)."""
+    data = getattr(stack, "appwrite_json", None)
+    if isinstance(data, dict):
+        return data
+    loaded: dict[str, Any] = stack.config.appwrite_json()
+    return loaded
+
+
 # ---- per-stack service registry (the stack object is owned elsewhere; keep our state beside it)
 
 _SERVICES: dict[int, FunctionsService] = {}
@@ -367,7 +377,10 @@ def service(stack: Any) -> FunctionsService:
 
 def install(stack: Any) -> None:
     """Called once at start-up: set the functions' environment, subscribe event triggers, start schedules."""
-    service(stack).install()
+    svc = service(stack)
+    svc.install()
+    if hasattr(stack, "functions"):
+        stack.functions = svc
 
 
 def uninstall(stack: Any) -> None:
@@ -484,7 +497,7 @@ def routes(stack: Any) -> list[BaseRoute]:
             if raw is None:
                 raise argument_invalid("body", "Value must be no longer than 10485760 chars")
             call = _call_from_params(_parse_execution_request(raw), caller, request)
-            execution = svc.start(spec, call)
+            execution = await run_in_threadpool(svc.start, spec, call)
         except AppwriteError as exc:
             return exc.response()
         include_logs = caller.kind == "key"
@@ -561,7 +574,7 @@ def routes(stack: Any) -> list[BaseRoute]:
             port=request.url.port or 80,
         )
         try:
-            execution = svc.start(spec, call)
+            execution = await run_in_threadpool(svc.start, spec, call)
         except AppwriteError as exc:
             return exc.response()
         out_headers = {

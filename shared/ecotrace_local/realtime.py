@@ -134,10 +134,12 @@ class Connection:
 
 def _legacy_databases(stack: Any) -> frozenset[str]:
     """Databases declared only in appwrite.json's legacy ``databases`` section (42 event names, not 64)."""
-    try:
-        data = stack.config.appwrite_json()
-    except (OSError, ValueError):
-        return frozenset()
+    data = getattr(stack, "appwrite_json", None)
+    if not isinstance(data, dict):
+        try:
+            data = stack.config.appwrite_json()
+        except (OSError, ValueError):
+            return frozenset()
     tablesdb = {str(d.get("$id")) for d in data.get("tablesDB", [])}
     return frozenset(str(d.get("$id")) for d in data.get("databases", [])) - tablesdb
 
