@@ -1,0 +1,102 @@
+"""Nothing lost: the store failing mid-delivery leaves nothing half-written and the kept delivery replays."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FakeClock
+from wh_helpers import SECRET, body_of, headers, multi_commit_push
+from wh_memory_store import MemoryStore
+
+from ecotrace.errors import StorageError
+from ecotrace.services.ingest import LEASE_S, WebhookIngest
+
+COUNTED_TABLES = ("activities", "users", "user_stats", "calculations")
+
+
+def _push() -> tuple[bytes, dict[str, str]]:
+    body = body_of(multi_commit_push(6))
+    return body, headers("push", body, delivery="guid-7")
+
+
+def _undisturbed() -> MemoryStore:
+    clock = FakeClock()
+    store = MemoryStore(clock)
+    WebhookIngest(store, secret=SECRET, clock=clock).handle(*_push())
+    return store
+
+
+@pytest.mark.parametrize(
+    ("method", "table"),
+    [("list", "activities"), ("get", "users"), ("get", "user_stats"), ("tx_commit", "transactions")],
+)
+def test_a_failure_mid_delivery_writes_nothing_counted_and_keeps_the_body(
+    store: MemoryStore, clock: FakeClock, method: str, table: str
+) -> None:
+    store.fail(method, table)
+    ingest = WebhookIngest(store, secret=SECRET, clock=clock)
+    with pytest.raises(StorageError) as info:
+        ingest.handle(*_push())
+    assert info.value.status == 503
+    assert all(store.rows(t) == {} for t in COUNTED_TABLES)
+    (kept,) = store.rows("webhook_deliveries").values()
+    assert kept["status"] == "failed"
+    assert kept["body"].encode() == _push()[0]
+
+    replayed = ingest.replay(kept)
+    assert replayed.status == 200
+    assert store.snapshot(*COUNTED_TABLES) == _undisturbed().snapshot(*COUNTED_TABLES)
+
+
+def test_github_redelivery_after_a_failure_processes_it(store: MemoryStore, clock: FakeClock) -> None:
+    store.fail("tx_commit", "transactions")
+    ingest = WebhookIngest(store, secret=SECRET, clock=clock)
+    with pytest.raises(StorageError):
+        ingest.handle(*_push())
+    result = ingest.handle(*_push())  # same x-github-delivery: GitHub's redelivery
+    assert result.body["status"] == "processed"
+    assert next(iter(store.rows("webhook_deliveries").values()))["attempts"] == 2
+
+
+def test_store_down_before_the_delivery_is_kept_answers_503_and_points_to_redelivery(store: MemoryStore) -> None:
+    store.fail("create", "webhook_deliveries")
+    with pytest.raises(StorageError, match="redeliver"):
+        WebhookIngest(store, secret=SECRET).handle(*_push())
+    assert store.rows("webhook_deliveries") == {}
+
+
+def test_a_crashed_attempt_is_taken_over_only_after_its_lease(store: MemoryStore, clock: FakeClock) -> None:
+    ingest = WebhookIngest(store, secret=SECRET, clock=clock)
+    # An attempt that claimed the delivery and then died: the row says "received" and nothing else happened.
+    store.fail("list", "activities")
+    store.fail("update", "webhook_deliveries")  # it could not even mark itself failed
+    with pytest.raises(StorageError):
+        ingest.handle(*_push())
+    assert next(iter(store.rows("webhook_deliveries").values()))["status"] == "received"
+
+    early = ingest.handle(*_push())
+    assert (early.status, early.body["status"]) == (202, "in_progress")
+    assert store.rows("activities") == {}
+
+    row = next(iter(store.rows("webhook_deliveries").values()))
+    clock.advance(LEASE_S + 1)
+    late = ingest.replay(row)
+    assert late.body["status"] == "processed"
+    assert len(store.rows("activities")) == 6
+
+
+def test_a_second_conflict_gives_up_with_503_and_the_delivery_stays_replayable(store: MemoryStore) -> None:
+    from ecotrace.errors import ConflictError
+
+    def always_conflict(method: str, table: str) -> None:
+        if method == "tx_commit":
+            raise ConflictError("transaction_conflict")
+
+    store.faults.append(always_conflict)
+    ingest = WebhookIngest(store, secret=SECRET)
+    with pytest.raises(StorageError, match="conflicted"):
+        ingest.handle(*_push())
+    assert store.rows("activities") == {}
+    store.faults.clear()
+    kept = next(iter(store.rows("webhook_deliveries").values()))
+    assert kept["status"] == "failed"
+    assert ingest.replay(kept).body["created"] == 6
