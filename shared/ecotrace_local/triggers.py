@@ -156,6 +156,10 @@ class Scheduler:
         with self._lock:
             return dict(self._next_due)
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> None:
         if self._thread is not None or not self._next_due:
             return
