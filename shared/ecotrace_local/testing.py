@@ -44,6 +44,20 @@ class StackHandle:
     def project_id(self) -> str:
         return self.stack.config.project_id
 
+    def reset(self) -> None:
+        """Empty every table, user and transaction; drop faults and the request log (between tests)."""
+        db = self.stack.db
+
+        def wipe(_: Any) -> None:
+            for table in db.schema.tables.values():
+                db.conn.execute(f"DELETE FROM {table.sql_name}")  # noqa: S608 - quoted schema identifier
+            db.conn.execute("DELETE FROM _users")
+            db.conn.execute("DELETE FROM _transactions")
+
+        db.write(wipe)
+        self.stack.faults.clear()
+        self.stack.request_log.clear()
+
     def client(self, key: str | None = None) -> Any:
         """An Appwrite SDK ``Client`` using the project key (or ``key``)."""
         from appwrite.client import Client

@@ -38,12 +38,18 @@ def test_created_row_has_every_column_and_appwrite_metadata(stack: StackHandle, 
         "$databaseId",
         "$tableId",
     }
-    assert body["$sequence"] == row.sequence and isinstance(body["$sequence"], str)
-    assert body["$databaseId"] == DB and body["$tableId"] == "notes"
-    assert TIMESTAMP.match(body["$createdAt"]) and TIMESTAMP.match(body["$updatedAt"])
+    assert body["$sequence"] == row.sequence
+    assert isinstance(body["$sequence"], str)
+    assert body["$databaseId"] == DB
+    assert body["$tableId"] == "notes"
+    assert TIMESTAMP.match(body["$createdAt"])
+    assert TIMESTAMP.match(body["$updatedAt"])
     assert body["due"] == "2025-01-31T12:34:56.789+00:00"
     # unset scalars are null, unset arrays [], defaults applied
-    assert body["body"] is None and body["score"] is None and body["count"] == 0 and body["done"] is False
+    assert body["body"] is None
+    assert body["score"] is None
+    assert body["count"] == 0
+    assert body["done"] is False
     assert body["tags"] == ["x"]
     assert body["$permissions"] == []  # an API key gets no default permissions
 
@@ -57,7 +63,9 @@ def test_create_returns_201_and_unique_id_is_20_hex_chars(stack: StackHandle) ->
 def test_update_merges_partially_and_keeps_permissions(tables: TablesDB) -> None:
     tables.create_row(DB, "notes", "n1", note("a", body="keep", count=3), permissions=['read("any")'])
     updated = tables.update_row(DB, "notes", "n1", {"count": 4})
-    assert updated.data["count"] == 4 and updated.data["body"] == "keep" and updated.data["title"] == "a"
+    assert updated.data["count"] == 4
+    assert updated.data["body"] == "keep"
+    assert updated.data["title"] == "a"
     assert updated.permissions == ['read("any")']
     assert tables.get_row(DB, "notes", "n1").data["count"] == 4
 
@@ -66,7 +74,8 @@ def test_update_with_nothing_to_change_is_rejected(tables: TablesDB) -> None:
     tables.create_row(DB, "notes", "n1", note())
     with pytest.raises(AppwriteException) as err:
         tables.update_row(DB, "notes", "n1", {})
-    assert err.value.code == 400 and err.value.type == "row_missing_payload"
+    assert err.value.code == 400
+    assert err.value.type == "row_missing_payload"
 
 
 def test_update_of_missing_row_is_404(tables: TablesDB) -> None:
@@ -80,7 +89,8 @@ def test_upsert_creates_then_merges(tables: TablesDB) -> None:
     created = tables.upsert_row(DB, "notes", "u1", note("first", body="b"))
     assert created.data["title"] == "first"
     merged = tables.upsert_row(DB, "notes", "u1", {"title": "second"})
-    assert merged.data["title"] == "second" and merged.data["body"] == "b"
+    assert merged.data["title"] == "second"
+    assert merged.data["body"] == "b"
     assert merged.sequence == created.sequence
 
 
@@ -99,7 +109,8 @@ def test_delete_is_204_with_non_json_content_type(stack: StackHandle, tables: Ta
 
 def test_bulk_create_upsert_update_delete(stack: StackHandle, tables: TablesDB) -> None:
     created = tables.create_rows(DB, "notes", [{"$id": f"b{i}", "title": f"t{i}", "count": i} for i in range(5)])
-    assert created.total == 5 and [r.id for r in created.rows] == [f"b{i}" for i in range(5)]
+    assert created.total == 5
+    assert [r.id for r in created.rows] == [f"b{i}" for i in range(5)]
 
     upserted = tables.upsert_rows(DB, "notes", [{"$id": "b0", "title": "new0"}, {"$id": "b9", "title": "t9"}])
     assert upserted.total == 2
@@ -107,7 +118,8 @@ def test_bulk_create_upsert_update_delete(stack: StackHandle, tables: TablesDB) 
     assert tables.get_row(DB, "notes", "b0").data["count"] == 0  # kept
 
     updated = tables.update_rows(DB, "notes", {"done": True}, [Query.greater_than_equal("count", 3)])
-    assert updated.total == 2 and {r.id for r in updated.rows} == {"b3", "b4"}
+    assert updated.total == 2
+    assert {r.id for r in updated.rows} == {"b3", "b4"}
     assert tables.list_rows(DB, "notes", [Query.equal("done", True)]).total == 2
 
     deleted = tables.delete_rows(DB, "notes", [Query.equal("done", True)])
@@ -180,5 +192,6 @@ def test_internal_keys_in_data_are_dropped_or_honoured(tables: TablesDB) -> None
         ID.custom("n1"),
         {**note(), "$sequence": "999", "$tableId": "x", "$createdAt": "2020-01-01T00:00:00.000+00:00"},
     )
-    assert row.tableid == "notes" and row.sequence != "999"
+    assert row.tableid == "notes"
+    assert row.sequence != "999"
     assert row.createdat == "2020-01-01T00:00:00.000+00:00"  # API keys may set dates (imports)

@@ -33,8 +33,10 @@ STRUCTURE = "Invalid document structure: "
             {"title": "x", "count": 101},
             'Attribute "count" has invalid format. Value must be a valid range between 0 and 100',
         ),
-        ({"title": "x", "count": -1}, 'Attribute "count" has invalid format. Value must be a valid range between 0 '
-         "and 100"),
+        (
+            {"title": "x", "count": -1},
+            'Attribute "count" has invalid format. Value must be a valid range between 0 and 100',
+        ),
         ({"title": "x", "done": "yes"}, 'Attribute "done" has invalid type. Value must be a valid boolean'),
         ({"title": "x", "kind": "c"}, 'Attribute "kind" has invalid format. Value must be one of (a, b)'),
         ({"title": "x", "score": "1.0"}, 'Attribute "score" has invalid type. Value must be a valid float'),
@@ -43,8 +45,10 @@ STRUCTURE = "Invalid document structure: "
             {"title": "x", "tags": ["ok", "x" * 21]},
             "Attribute \"tags['1']\" has invalid type. Value must be a valid string and no longer than 20 chars",
         ),
-        ({"title": "x", "due": "yesterday"}, 'Attribute "due" has invalid type. Value must be valid date between '
-         "0000-01-01 and 9999-12-31."),
+        (
+            {"title": "x", "due": "yesterday"},
+            'Attribute "due" has invalid type. Value must be valid date between 0000-01-01 and 9999-12-31.',
+        ),
     ],
 )
 def test_structure_errors(stack: StackHandle, tables: TablesDB, data: dict[str, Any], message: str) -> None:
@@ -80,7 +84,8 @@ def test_invalid_row_ids_are_rejected(stack: StackHandle, row_id: str) -> None:
         "Invalid `rowId` param: Parameter must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, "
         "hyphen, and underscore. Can't start with a special char"
     )
-    assert body["version"] == "1.9.6" and body["code"] == 400
+    assert body["version"] == "1.9.6"
+    assert body["code"] == 400
     assert count_rows(stack, "notes") == 0
 
 
