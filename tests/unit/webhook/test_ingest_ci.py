@@ -1,0 +1,126 @@
+"""CI: jobs carry the energy; a run's row never counts the same work twice, in either arrival order."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from wh_helpers import body_of, headers, payload
+from wh_memory_store import MemoryStore
+
+from ecotrace.domain.github import job_row_id, run_row_id
+from ecotrace.services.ingest import WebhookIngest
+
+JOB = "workflow_job/completed.success.with-organization.payload.json"
+RUN = "workflow_run/completed.payload.json"
+REPO_ID = 186853002
+
+
+def _job(job_id: int, seconds: int, run_id: int = 5000, attempt: int = 1) -> dict[str, Any]:
+    data = payload(JOB)
+    data["workflow_job"].update(id=job_id, run_id=run_id, run_attempt=attempt)
+    data["workflow_job"]["started_at"] = "2021-08-05T10:00:00Z"
+    data["workflow_job"]["completed_at"] = f"2021-08-05T10:{seconds // 60:02d}:{seconds % 60:02d}Z"
+    data["repository"]["id"] = REPO_ID
+    return data
+
+
+def _run(run_id: int = 5000, attempt: int = 1, minutes: int = 9) -> dict[str, Any]:
+    data = payload(RUN)
+    data["workflow_run"].update(id=run_id, run_attempt=attempt)
+    data["workflow_run"]["run_started_at"] = "2021-08-05T10:00:00Z"
+    data["workflow_run"]["updated_at"] = f"2021-08-05T10:{minutes:02d}:00Z"
+    data["repository"]["id"] = REPO_ID
+    data["sender"] = copy.deepcopy(payload(JOB)["sender"])
+    return data
+
+
+def _send(ingest: WebhookIngest, event: str, data: dict[str, Any], delivery: str) -> dict[str, Any]:
+    body = body_of(data)
+    result = ingest.handle(body, headers(event, body, delivery=delivery))
+    assert result.status == 200, result.body
+    return result.body
+
+
+def _stats(store: MemoryStore) -> dict[str, Any]:
+    (row,) = store.rows("user_stats").values()
+    return row
+
+
+def test_jobs_then_run_count_the_jobs_only(ingest: WebhookIngest, store: MemoryStore) -> None:
+    _send(ingest, "workflow_job", _job(1, 120), "j1")
+    _send(ingest, "workflow_job", _job(2, 240), "j2")
+    _send(ingest, "workflow_run", _run(minutes=9), "r1")
+    rows = store.rows("activities")
+    run = rows[run_row_id(REPO_ID, 5000, 1)]
+    assert run["counted"] is False
+    assert run["duration_s"] == 540.0  # filled in from the run event
+    assert json.loads(run["details"])["placeholder"] is False
+    stats = _stats(store)
+    assert (stats["ci_run_count"], stats["activity_count"]) == (2, 2)
+    assert stats["ci_minutes"] == 6.0
+
+
+def test_run_then_jobs_uncounts_the_run(ingest: WebhookIngest, store: MemoryStore) -> None:
+    _send(ingest, "workflow_run", _run(minutes=9), "r1")
+    assert _stats(store)["ci_minutes"] == 9.0
+    _send(ingest, "workflow_job", _job(1, 120), "j1")
+    _send(ingest, "workflow_job", _job(2, 240), "j2")
+    run = store.rows("activities")[run_row_id(REPO_ID, 5000, 1)]
+    assert run["counted"] is False
+    stats = _stats(store)
+    assert (stats["ci_run_count"], stats["activity_count"]) == (2, 2)
+    assert stats["ci_minutes"] == 6.0
+
+
+def test_both_orders_end_with_the_same_totals() -> None:
+    from wh_helpers import SECRET
+
+    ends = []
+    for order in (("j", "r"), ("r", "j")):
+        store = MemoryStore()
+        ingest = WebhookIngest(store, secret=SECRET)
+        for step in order:
+            if step == "j":
+                _send(ingest, "workflow_job", _job(1, 300), "j1")
+            else:
+                _send(ingest, "workflow_run", _run(minutes=9), "r1")
+        stats = _stats(store)
+        ends.append((stats["ci_minutes"], stats["ci_run_count"], sorted(store.rows("activities"))))
+    assert ends[0] == ends[1]
+
+
+def test_a_run_alone_counts_its_duration(ingest: WebhookIngest, store: MemoryStore) -> None:
+    _send(ingest, "workflow_run", _run(minutes=9), "r1")
+    (row,) = store.rows("activities").values()
+    assert row["counted"] is True
+    assert _stats(store)["ci_run_count"] == 1
+
+
+def test_reruns_are_separate_runs_and_jobs(ingest: WebhookIngest, store: MemoryStore) -> None:
+    _send(ingest, "workflow_job", _job(1, 60, attempt=1), "a1")
+    _send(ingest, "workflow_job", _job(1, 60, attempt=2), "a2")
+    _send(ingest, "workflow_run", _run(attempt=1), "r1")
+    _send(ingest, "workflow_run", _run(attempt=2), "r2")
+    rows = store.rows("activities")
+    assert {job_row_id(REPO_ID, 1, 1), job_row_id(REPO_ID, 1, 2)} <= set(rows)
+    assert {run_row_id(REPO_ID, 5000, 1), run_row_id(REPO_ID, 5000, 2)} <= set(rows)
+    assert _stats(store)["ci_run_count"] == 2
+
+
+def test_a_redelivered_job_changes_nothing(ingest: WebhookIngest, store: MemoryStore) -> None:
+    _send(ingest, "workflow_job", _job(1, 60), "j1")
+    before = store.snapshot("activities", "user_stats")
+    again = _send(ingest, "workflow_job", _job(1, 60), "j1-other-delivery")
+    assert again["created"] == 0
+    assert store.snapshot("activities", "user_stats") == before
+
+
+def test_pull_request_and_deployment_rows_feed_their_counters(ingest: WebhookIngest, store: MemoryStore) -> None:
+    for i, name in enumerate(["pull_request/opened.payload.json", "pull_request/closed.payload.json"]):
+        _send(ingest, "pull_request", payload(name), f"pr{i}")
+    _send(ingest, "deployment_status", payload("deployment_status/payload.json"), "dep")
+    stats = _stats(store)
+    assert (stats["pr_count"], stats["deployment_count"], stats["activity_count"]) == (2, 1, 3)
+    assert stats["lines_changed"] == 0  # PR lines repeat their commits' lines: only commits count them
