@@ -1,0 +1,142 @@
+"""Row writes reach realtime subscribers on matching channels, and only those whose roles may read the row.
+
+"Did NOT receive" is checked without waiting on the clock: after the private write, a public write follows on
+the same channel, and a connection's frames arrive in write order, so a non-permitted subscriber's next frame
+must be the public row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import websockets
+from appwrite.services.functions import Functions
+from appwrite.services.tables_db import TablesDB
+from fn_samples import DB, sample_stack
+
+from ecotrace_local.testing import StackHandle
+
+NOTES = f"databases.{DB}.tables.notes.rows"
+
+
+@pytest.fixture
+def stack(tmp_path: Any) -> Iterator[StackHandle]:
+    with sample_stack(tmp_path) as handle:
+        yield handle
+
+
+def _url(stack: StackHandle, query: str) -> str:
+    return f"ws://127.0.0.1:{stack.stack.config.port}/v1/realtime?project={stack.project_id}&{query}"
+
+
+async def _recv(ws: Any) -> dict[str, Any]:
+    frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+    return frame
+
+
+async def _subscribe(ws: Any, sub_id: str, channels: list[str]) -> None:
+    await _recv(ws)  # connected
+    await ws.send(json.dumps({"type": "subscribe", "data": [{"subscriptionId": sub_id, "channels": channels}]}))
+    assert (await _recv(ws))["type"] == "response"
+
+
+def _write_note(stack: StackHandle, row_id: str, permissions: list[str]) -> None:
+    TablesDB(stack.client()).create_row(DB, "notes", row_id, {"text": row_id}, permissions=permissions)
+
+
+def test_only_subscribers_allowed_to_read_the_row_receive_it(stack: StackHandle) -> None:
+    alice, bob = stack.user_jwt("alice"), stack.user_jwt("bob")
+
+    async def scenario() -> None:
+        async with (
+            websockets.connect(_url(stack, f"jwt={alice}")) as alice_ws,
+            websockets.connect(_url(stack, f"jwt={bob}")) as bob_ws,
+            websockets.connect(_url(stack, "")) as guest_ws,
+        ):
+            for ws in (alice_ws, bob_ws, guest_ws):
+                await _subscribe(ws, "notes", [NOTES])
+            await asyncio.to_thread(_write_note, stack, "private", ['read("user:alice")'])
+            await asyncio.to_thread(_write_note, stack, "public", ['read("any")'])
+
+            first = await _recv(alice_ws)
+            assert first["type"] == "event"
+            assert first["data"]["payload"]["$id"] == "private"
+            assert first["data"]["subscriptions"] == ["notes"]
+            assert f"tablesdb.{DB}.tables.notes.rows.private.create" == first["data"]["events"][0]
+            assert f"{NOTES}.private.create" in first["data"]["channels"]
+            assert (await _recv(alice_ws))["data"]["payload"]["$id"] == "public"
+            for other in (bob_ws, guest_ws):
+                assert (await _recv(other))["data"]["payload"]["$id"] == "public"
+
+    asyncio.run(scenario())
+
+
+def test_url_channels_and_action_channels_match_the_right_writes(stack: StackHandle) -> None:
+    async def scenario() -> None:
+        async with (
+            websockets.connect(_url(stack, "channels[]=documents")) as legacy_ws,
+            websockets.connect(_url(stack, "")) as updates_ws,
+        ):
+            connected = await _recv(legacy_ws)
+            (legacy_sub,) = connected["data"]["subscriptions"]
+            await _subscribe(updates_ws, "upd", [f"tablesdb.{DB}.tables.notes.rows.n1.update"])
+            tables = TablesDB(stack.client())
+            await asyncio.to_thread(tables.create_row, DB, "notes", "n1", {"text": "a"}, ['read("any")'])
+            await asyncio.to_thread(tables.update_row, DB, "notes", "n1", {"text": "b"})
+
+            created = await _recv(legacy_ws)
+            assert created["data"]["subscriptions"] == [legacy_sub]
+            assert created["data"]["payload"]["text"] == "a"
+            assert (await _recv(legacy_ws))["data"]["payload"]["text"] == "b"
+            # The update-only subscriber skipped the create.
+            updated = await _recv(updates_ws)
+            assert updated["data"]["payload"]["text"] == "b"
+            assert f"tablesdb.{DB}.tables.notes.rows.n1.update" in updated["data"]["events"]
+
+    asyncio.run(scenario())
+
+
+def test_unsubscribed_channels_stop_delivering(stack: StackHandle) -> None:
+    async def scenario() -> None:
+        async with websockets.connect(_url(stack, "")) as ws:
+            await _recv(ws)
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "subscribe",
+                        "data": [
+                            {"subscriptionId": "one", "channels": [f"{NOTES}.first"]},
+                            {"subscriptionId": "two", "channels": [f"{NOTES}.second"]},
+                        ],
+                    }
+                )
+            )
+            await _recv(ws)
+            await ws.send(json.dumps({"type": "unsubscribe", "data": [{"subscriptionId": "one"}]}))
+            await _recv(ws)
+            await asyncio.to_thread(_write_note, stack, "first", ['read("any")'])
+            await asyncio.to_thread(_write_note, stack, "second", ['read("any")'])
+            frame = await _recv(ws)
+            assert frame["data"]["payload"]["$id"] == "second"
+            assert frame["data"]["subscriptions"] == ["two"]
+
+    asyncio.run(scenario())
+
+
+def test_a_finished_execution_is_published_to_the_user_who_ran_it(stack: StackHandle) -> None:
+    token = stack.user_jwt("runner")
+
+    async def scenario() -> None:
+        async with websockets.connect(_url(stack, f"jwt={token}&channels[]=functions.echo")) as ws:
+            await _recv(ws)
+            execution = await asyncio.to_thread(Functions(stack.user_client("runner")).create_execution, "echo")
+            frame = await _recv(ws)
+            assert frame["data"]["payload"]["$id"] == execution.id
+            assert frame["data"]["payload"]["status"] == "completed"
+            assert f"functions.echo.executions.{execution.id}.update" in frame["data"]["events"]
+
+    asyncio.run(scenario())
