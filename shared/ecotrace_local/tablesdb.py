@@ -476,9 +476,9 @@ def _stage(
                 f"Transaction already has {len(staged)} operations, adding {len(operations)} would exceed the "
                 f"maximum of {MAX_OPERATIONS}",
             )
-        created = {
-            (o["databaseId"], o["tableId"], o.get("rowId")) for o in staged if o["action"] in ("create", "upsert")
-        }
+        created: set[tuple[Any, Any, Any]] = set()
+        for earlier in staged:
+            _note_created(created, earlier)
         stamp = now_iso()
         for op in operations:
             table = stack.db.schema.tables.get((op["databaseId"], op["tableId"]))
@@ -499,12 +499,9 @@ def _stage(
                 needed = "delete" if action == "delete" else "update"
                 if not row_allows(caller, table, existing, needed):
                     raise user_unauthorized()
-            if action == "create":
-                if not table_allows(caller, table, "create"):
-                    raise user_unauthorized()
-                created.add(key)
-            if action == "upsert":
-                created.add(key)
+            if action == "create" and not table_allows(caller, table, "create"):
+                raise user_unauthorized()
+            _note_created(created, op)
             staged.append({**op, "stagedAt": stamp})
         w.conn.execute(
             "UPDATE _transactions SET operations = ?, updated_at = ? WHERE id = ?",
@@ -514,6 +511,16 @@ def _stage(
         return _tx_json(updated)
 
     return stack.db.write(write)
+
+
+def _note_created(created: set[tuple[Any, Any, Any]], op: dict[str, Any]) -> None:
+    """Remember the rows an operation creates, so later operations in the batch may refer to them."""
+    if op["action"] in ("create", "upsert"):
+        created.add((op["databaseId"], op["tableId"], op.get("rowId")))
+    elif op["action"] in ("bulkCreate", "bulkUpsert"):
+        for row in op.get("data") or []:
+            if isinstance(row, dict) and row.get("$id"):
+                created.add((op["databaseId"], op["tableId"], row["$id"]))
 
 
 def _normalize_operation(stack: LocalStack, caller: Caller, raw: Any) -> dict[str, Any]:
