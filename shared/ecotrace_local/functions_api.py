@@ -42,6 +42,7 @@ from ecotrace_local.runtime import (
     Invocation,
     Outcome,
     load_specs,
+    source_dir,
     split_path,
 )
 from ecotrace_local.triggers import EventTriggers, Scheduler
@@ -240,6 +241,22 @@ class FunctionsService:
         if spec is None:
             raise AppwriteError(
                 404, "function_not_found", f"Function with the requested ID '{function_id}' could not be found."
+            )
+        return spec
+
+    def runnable(self, function_id: str, *, privileged: bool) -> FunctionSpec:
+        """The function, if it can be executed: a disabled one is "not found" except to keys (Appwrite does the
+        same); one without source code locally has no deployment (404 ``deployment_not_found``)."""
+        spec = self.spec(function_id)
+        if not spec.enabled and not privileged:
+            raise AppwriteError(
+                404, "function_not_found", f"Function with the requested ID '{function_id}' could not be found."
+            )
+        if not (source_dir(self.stack.config.root, spec) / spec.entrypoint).is_file():
+            raise AppwriteError(
+                404,
+                "deployment_not_found",
+                f"Deployment with the requested ID could not be found: no {spec.entrypoint} in functions/{spec.id}.",
             )
         return spec
 
@@ -490,7 +507,7 @@ def routes(stack: Any) -> list[BaseRoute]:
             caller = _caller(stack, request)
             auth.require_scope(caller, "executions.write")
             svc = service(stack)
-            spec = svc.spec(request.path_params["function_id"])
+            spec = svc.runnable(request.path_params["function_id"], privileged=caller.kind == "key")
             if not _may_execute(caller, spec):
                 raise user_unauthorized()
             raw = await _read_capped(request, MAX_EXECUTION_REQUEST_BYTES)
@@ -552,7 +569,7 @@ def routes(stack: Any) -> list[BaseRoute]:
     async def domain(request: Request) -> Response:
         svc = service(stack)
         try:
-            spec = svc.spec(request.path_params["function_id"])
+            spec = svc.runnable(request.path_params["function_id"], privileged=False)
         except AppwriteError as exc:
             return exc.response()
         raw = await _read_capped(request, MAX_DOMAIN_BODY_BYTES)

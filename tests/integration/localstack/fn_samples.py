@@ -178,6 +178,7 @@ SOURCES = {
     "on-activity": RECORDER,
     "cron": RECORDER,
     "looper": LOOPER,
+    "disabled": WHOAMI,
 }
 
 
@@ -195,6 +196,8 @@ def appwrite_json() -> dict[str, Any]:
             _function("on-activity", execute=[], events=[f"databases.{DB}.tables.activities.rows.*.create"]),
             _function("cron", execute=[], schedule="0 */6 * * *"),
             _function("looper", execute=[], events=[f"databases.{DB}.tables.counters.rows.*.update"]),
+            _function("disabled", enabled=False),
+            _function("ghost"),  # declared, but no source folder: never deployed
         ],
         "tablesDB": [{"$id": DB, "name": "Test", "enabled": True}],
         "tables": [

@@ -146,6 +146,19 @@ def test_unknown_function_is_404(stack: StackHandle) -> None:
     assert (missing.value.code, missing.value.type) == (404, "function_not_found")
 
 
+def test_a_disabled_function_is_not_found_except_for_keys(stack: StackHandle) -> None:
+    with pytest.raises(AppwriteException) as hidden:
+        Functions(stack.user_client("grace")).create_execution("disabled")
+    assert (hidden.value.code, hidden.value.type) == (404, "function_not_found")
+    assert Functions(stack.client()).create_execution("disabled").status.value == "completed"
+
+
+def test_a_function_without_source_has_no_deployment(stack: StackHandle) -> None:
+    with pytest.raises(AppwriteException) as missing:
+        Functions(stack.client()).create_execution("ghost")
+    assert (missing.value.code, missing.value.type) == (404, "deployment_not_found")
+
+
 def test_one_user_cannot_read_another_users_execution(stack: StackHandle) -> None:
     mine = Functions(stack.user_client("owner")).create_execution("echo")
     assert Functions(stack.user_client("owner")).get_execution("echo", mine.id).id == mine.id
