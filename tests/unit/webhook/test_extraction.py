@@ -6,7 +6,7 @@ import copy
 from datetime import UTC, datetime
 
 import pytest
-from wh_helpers import ALL_FIXTURES, event_of, multi_commit_push, payload
+from wh_helpers import ALL_FIXTURES, COUNTED, PINGS, event_of, multi_commit_push, payload
 
 from ecotrace.domain.github import (
     ESTIMATED_LINES_PER_FILE,
@@ -17,25 +17,6 @@ from ecotrace.domain.github import (
 )
 from ecotrace.domain.models import ActivityType
 from ecotrace.errors import ValidationError
-
-# The activity types each counted fixture must yield; every other fixture is ignored (or a ping).
-COUNTED = {
-    "push/with-new-branch.payload.json": ["commit"],
-    "push/with-no-username-committer.payload.json": ["commit"],
-    "pull_request/opened.payload.json": ["pr"],
-    "pull_request/opened.with-null-body.json": ["pr"],
-    "pull_request/opened.with-organization.payload.json": ["pr"],
-    "pull_request/synchronize.payload.json": ["pr"],
-    "pull_request/closed.payload.json": ["pr"],
-    "pull_request/closed.with-organization.payload.json": ["pr"],
-    "workflow_job/completed.failure.with-organization.payload.json": ["ci_run"],
-    "workflow_job/completed.success.with-organization.payload.json": ["ci_run"],
-    "workflow_run/completed.payload.json": ["ci_run"],
-    "workflow_run/completed.with-pull-requests.payload.json": ["ci_run"],
-    "deployment_status/payload.json": ["deployment"],
-    "deployment_status/with-installation.payload.json": ["deployment"],
-}
-PINGS = {"ping/payload.json", "ping/with-app_id.payload.json", "ping/with-organization.payload.json"}
 
 
 def test_the_fixture_set_is_complete() -> None:

@@ -14,6 +14,26 @@ SECRET = "test-secret-for-unit-tests"
 ALL_FIXTURES = sorted(p.relative_to(FIXTURES).as_posix() for p in FIXTURES.glob("*/*.json"))
 
 
+# The activity types each counted fixture must yield; every other fixture is ignored (or a ping).
+COUNTED = {
+    "push/with-new-branch.payload.json": ["commit"],
+    "push/with-no-username-committer.payload.json": ["commit"],
+    "pull_request/opened.payload.json": ["pr"],
+    "pull_request/opened.with-null-body.json": ["pr"],
+    "pull_request/opened.with-organization.payload.json": ["pr"],
+    "pull_request/synchronize.payload.json": ["pr"],
+    "pull_request/closed.payload.json": ["pr"],
+    "pull_request/closed.with-organization.payload.json": ["pr"],
+    "workflow_job/completed.failure.with-organization.payload.json": ["ci_run"],
+    "workflow_job/completed.success.with-organization.payload.json": ["ci_run"],
+    "workflow_run/completed.payload.json": ["ci_run"],
+    "workflow_run/completed.with-pull-requests.payload.json": ["ci_run"],
+    "deployment_status/payload.json": ["deployment"],
+    "deployment_status/with-installation.payload.json": ["deployment"],
+}
+PINGS = {"ping/payload.json", "ping/with-app_id.payload.json", "ping/with-organization.payload.json"}
+
+
 def raw(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
