@@ -25,6 +25,7 @@ from .result import SCI_UNITS, CarbonResult, EnergyBreakdown, FactorUsed, calcul
 BYTES_PER_GB = 1e9
 BYTES_PER_TB = 1e12
 MAX_LABELS_KEPT = 20
+MAX_REASON_CHARS = 300  # calculations.confidence_reasons holds 4,096 chars of JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +264,7 @@ def _confidence(plan: Plan, factor: EmissionFactor) -> tuple[Confidence, tuple[s
     if factor.stale:
         caps.append((Confidence.MEDIUM, "grid intensity is stale (the live source was unavailable)"))
     level = Confidence.lowest(*(level for level, _ in caps))
-    reasons = tuple(dict.fromkeys(f"{lvl.value}: {text}" for lvl, text in caps))
+    reasons = tuple(dict.fromkeys(f"{lvl.value}: {text}"[:MAX_REASON_CHARS] for lvl, text in caps))
     return level, reasons or ("high: every input observed",)
 
 
@@ -272,7 +273,7 @@ def _inputs_base(activity: Activity, plan: Plan) -> dict[str, Any]:
         "type": activity.type.value,
         "counted": activity.counted,
         "duration_s": activity.duration_s,
-        "runner_labels": list(activity.runner_labels[:MAX_LABELS_KEPT]),
+        "runner_labels": [label[:100] for label in activity.runner_labels[:MAX_LABELS_KEPT]],
         "repo_private": _repo_private(activity),
         "files_changed": activity.files_changed,
         "lines_added": activity.lines_added,

@@ -190,7 +190,9 @@ def _larger_runner(labels: Sequence[str], m: Methodology) -> RunnerProfile | Non
         if arm and str(vcpu) not in spec.arm64_memory_gb:
             continue
         memory_gb = spec.arm64_memory_gb[str(vcpu)] if arm else vcpu * spec.x64_memory_gb_per_vcpu
-        reasons: list[Reason] = [(Confidence.MEDIUM, f"larger runner: size {vcpu} vCPU read from the label {label!r}")]
+        reasons: list[Reason] = [
+            (Confidence.MEDIUM, f"larger runner: size {vcpu} vCPU read from the label {label[:60]!r}")
+        ]
         if arm:
             reasons.append((Confidence.MEDIUM, "arm64 runner: CPU power from the Graviton2 (Neoverse N1) proxy"))
         return RunnerProfile(
@@ -243,5 +245,7 @@ def profile_for(
     if larger is not None:
         return larger
     fallback = _spec(m, "github-x64-public")
-    what = f"runner labels {list(norm)!r} not recognised" if norm else "no runner labels"
-    return _from_spec(fallback, [(Confidence.LOW, f"{what}: assumed a {fallback.vcpu:g}-vCPU GitHub-hosted runner")])
+    shown = [label[:40] for label in norm[:5]]
+    assumed = f"assumed a {fallback.vcpu:g}-vCPU GitHub-hosted runner"
+    what = f"runner labels not recognised, {assumed}: {shown!r}" if norm else f"no runner labels: {assumed}"
+    return _from_spec(fallback, [(Confidence.LOW, what)])

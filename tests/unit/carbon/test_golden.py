@@ -1,0 +1,119 @@
+"""Golden examples: computed here by hand from the cited coefficients (literals below, each with its
+source), compared with the method, and with the figures printed in METHODOLOGY.md (4 significant figures).
+
+Stated region for all three: Azure East US, 415.755 gCO2e/kWh (Cloud Carbon Footprint grid factor
+0.000415755 t/kWh, upstream EPA eGRID), a medium-confidence annual value.
+"""
+
+from __future__ import annotations
+
+import pytest
+from carbon_builders import EASTUS_G_PER_KWH, NOW, REPO_ROOT, make_activity, make_factor
+
+from ecotrace.domain.carbon import calculate, default_methodology, plan_for
+from ecotrace.domain.models import Confidence
+
+# ---- cited coefficients (the test's own copy; test_methodology_data checks the shipped data agrees) ----
+CPU_MIN_W = 0.44538981119791665  # W/vCPU, CCF coefficients-azure-use.csv, EPYC 3rd Gen
+CPU_MAX_W = 2.0193277994791665  # W/vCPU, same row
+UTIL, UTIL_LOW, UTIL_HIGH = 0.5, 0.0, 1.0  # CCF default utilisation; physical bounds
+MEM_W_PER_GB, MEM_W_PER_GB_LOW = 0.392, 0.3725  # CCF 0.000392 kWh/GB-h; Green Algorithms 0.3725 W/GB
+PUE, PUE_LOW = 1.185, 1.12  # CCF Azure; Green Algorithms azure
+EMBODIED_KG, HOST_THREADS, LIFETIME_H = 1151.7, 128, 35040  # Eco-CI/Boavizta host, EPYC 7763 threads, 4 y
+GRID_MEDIUM_LOW, GRID_MEDIUM_HIGH = 0.75, 1.25  # EcoTrace range for a medium-confidence factor
+BYTES_PER_LINE, COMPRESSION = 35.5, 3.87  # EcoTrace measurement on CPython 3.11 Lib/*.py
+PER_FILE_B, PER_PUSH_B = 200, 4000  # EcoTrace assumptions
+NETWORK_KWH_PER_GB = 0.001  # CCF / GSF Impact Framework
+REPLICAS, SSD_WH_PER_TB_H, HORIZON_H = 3, 1.2, 8760  # GitHub DGit; CCF SSD; one year
+SERVER_VCPU_S = 2.0  # EcoTrace assumption per commit
+
+I = EASTUS_G_PER_KWH  # noqa: E741 - SCI's symbol
+
+
+def methodology_text() -> str:
+    return (REPO_ROOT / "METHODOLOGY.md").read_text(encoding="utf-8")
+
+
+def sig4(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def runner_g(vcpu: int, memory_gb: float, minutes: float, util: float, mem_w: float, pue: float, **kw: float) -> float:
+    """Hand formula: (vCPU x (min + u (max - min)) + GB x W/GB) x PUE x h x I + embodied share."""
+    hours = minutes / 60
+    grid = I * kw.get("grid", 1.0)
+    embodied_kg = kw.get("embodied_kg", EMBODIED_KG)
+    cpu_w = vcpu * (CPU_MIN_W + util * (CPU_MAX_W - CPU_MIN_W))
+    kwh = (cpu_w + memory_gb * mem_w) * pue * hours / 1000
+    embodied_g = embodied_kg * 1000 / HOST_THREADS / LIFETIME_H * vcpu * hours
+    return kwh * grid + embodied_g
+
+
+def test_ten_minute_ubuntu_latest_job_in_azure_east_us() -> None:
+    # GIVEN a 10-minute ubuntu-latest job in a public repository (4 vCPU, 16 GB)
+    activity = make_activity(duration_s=600, runner_labels=["ubuntu-latest"], details={"repo_private": False})
+    factor = make_factor(confidence=Confidence.MEDIUM)
+    # WHEN it is calculated
+    result = calculate(plan_for(activity), factor, NOW)
+    # THEN central, low and high match the hand calculation
+    central_g = runner_g(4, 16, 10, UTIL, MEM_W_PER_GB, PUE)
+    low_g = runner_g(4, 16, 10, UTIL_LOW, MEM_W_PER_GB_LOW, PUE_LOW, grid=GRID_MEDIUM_LOW, embodied_kg=EMBODIED_KG / 2)
+    high_g = runner_g(4, 16, 10, UTIL_HIGH, MEM_W_PER_GB, PUE, grid=GRID_MEDIUM_HIGH, embodied_kg=EMBODIED_KG * 2)
+    assert result.carbon_kg * 1000 == pytest.approx(central_g, rel=1e-9)
+    assert result.carbon_kg_low * 1000 == pytest.approx(low_g, rel=1e-9)
+    assert result.carbon_kg_high * 1000 == pytest.approx(high_g, rel=1e-9)
+    # and the energy breakdown: compute 4 x 1.23236 W, memory 6.272 W, both x 1.185 for 1/6 h
+    assert result.energy.compute_kwh == pytest.approx(
+        4 * (CPU_MIN_W + 0.5 * (CPU_MAX_W - CPU_MIN_W)) * 1.185 / 6 / 1000, rel=1e-9
+    )
+    assert result.energy.memory_kwh == pytest.approx(16 * 0.392 * 1.185 / 6 / 1000, rel=1e-9)
+    assert result.energy.network_kwh == 0
+    assert result.energy.storage_kwh == 0
+    # AND METHODOLOGY.md prints the same figures to 4 significant figures
+    assert (sig4(central_g), sig4(low_g), sig4(high_g)) == ("1.091", "0.5362", "1.815")
+    text = methodology_text()
+    for figure in ("1.091 g", "0.5362 g", "1.815 g"):
+        assert figure in text
+
+
+def test_four_vcpu_job_against_a_64_vcpu_larger_runner() -> None:
+    factor = make_factor(confidence=Confidence.MEDIUM)
+    small = make_activity(duration_s=600, runner_labels=["ubuntu-latest"], details={"repo_private": False})
+    large = make_activity(duration_s=600, runner_labels=["ubuntu-24.04-64core"])
+    small_r = calculate(plan_for(small), factor, NOW)
+    large_r = calculate(plan_for(large), factor, NOW)
+    # Larger x64 runners have 4 GB per vCPU (GitHub Docs): 64 vCPU, 256 GB.
+    expected_large_g = runner_g(64, 256, 10, UTIL, MEM_W_PER_GB, PUE)
+    assert large_r.carbon_kg * 1000 == pytest.approx(expected_large_g, rel=1e-9)
+    assert large_r.carbon_kg / small_r.carbon_kg == pytest.approx(16.0, rel=1e-12)
+    assert large_r.inputs["runner"]["vcpu"] == 64
+    assert large_r.inputs["runner"]["memory_gb"] == 256
+    assert sig4(expected_large_g) == "17.46"
+    assert "17.46 g" in methodology_text()
+
+
+def test_commit_of_200_changed_lines() -> None:
+    # GIVEN a commit with 150 added and 50 deleted lines in 4 files
+    activity = make_activity(type="commit", lines_added=150, lines_deleted=50, files_changed=4, source_event="push")
+    result = calculate(plan_for(activity), make_factor(confidence=Confidence.MEDIUM), NOW)
+    # THEN by hand:
+    code_b = 200 * BYTES_PER_LINE / COMPRESSION  # 1,834.6 B compressed
+    objects_b = code_b + 4 * PER_FILE_B  # 2,634.6 B stored per replica
+    network_kwh = (objects_b + PER_PUSH_B) / 1e9 * NETWORK_KWH_PER_GB
+    storage_kwh = objects_b * REPLICAS / 1e12 * SSD_WH_PER_TB_H * HORIZON_H * PUE / 1000
+    server_kwh = SERVER_VCPU_S / 3600 * CPU_MAX_W * PUE / 1000
+    embodied_g = EMBODIED_KG * 1000 / HOST_THREADS / LIFETIME_H * SERVER_VCPU_S / 3600
+    central_g = (network_kwh + storage_kwh + server_kwh) * I + embodied_g
+    assert result.energy.network_kwh == pytest.approx(network_kwh, rel=1e-9)
+    assert result.energy.storage_kwh == pytest.approx(storage_kwh, rel=1e-9)
+    assert result.energy.compute_kwh == pytest.approx(server_kwh, rel=1e-9)
+    assert result.carbon_kg * 1000 == pytest.approx(central_g, rel=1e-9)
+    assert sig4(central_g) == "0.000739"
+    assert "0.000739 g" in methodology_text()
+    # the commit is medium at best: no published measurement of a git push's energy
+    assert result.confidence == Confidence.MEDIUM
+
+
+def test_golden_examples_use_the_shipped_method_version() -> None:
+    m = default_methodology()
+    assert f"`{m.version}`" in methodology_text()

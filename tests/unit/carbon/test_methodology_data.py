@@ -1,0 +1,95 @@
+"""The shipped coefficients: complete, cited, versioned, and equal to the public sources they cite."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from carbon_builders import REPO_ROOT, SHARED_DATA
+
+from ecotrace.domain.carbon import METHODOLOGY_VERSION, Methodology, default_methodology
+
+M = default_methodology()
+DIVISORS = {"git.compression_ratio"}  # a larger value gives less carbon: low/high are swapped on purpose
+
+
+def test_version_is_the_one_results_store() -> None:
+    assert M.version == METHODOLOGY_VERSION
+    assert len(M.version) <= 16  # activities.methodology_version / calculations.methodology_version size
+
+
+def test_loaded_once_per_process() -> None:
+    assert default_methodology() is default_methodology()
+
+
+@pytest.mark.parametrize("key", sorted(M.coefficients))
+def test_every_coefficient_is_cited_and_its_bounds_are_ordered(key: str) -> None:
+    c = M.coefficients[key]
+    assert c.unit
+    assert c.source
+    assert c.note
+    if key in DIVISORS:
+        assert c.high <= c.value <= c.low
+    else:
+        assert c.low <= c.value <= c.high
+
+
+def test_a_broken_reference_is_refused() -> None:
+    data = json.loads((REPO_ROOT / "shared/ecotrace/data/methodology.json").read_text(encoding="utf-8"))
+    data["runner_profiles"][0]["cpu"] = "pentium_4"
+    with pytest.raises(ValueError, match="pentium_4"):
+        Methodology.from_json(data)
+    data = json.loads((REPO_ROOT / "shared/ecotrace/data/methodology.json").read_text(encoding="utf-8"))
+    del data["coefficients"]["memory.w_per_gb"]["source"]
+    with pytest.raises(ValueError, match="source"):
+        Methodology.from_json(data)
+
+
+needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="reference data (../shared) not present")
+
+
+def _csv(name: str) -> list[dict[str, str]]:
+    with (SHARED_DATA / name).open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@needs_shared
+def test_cpu_coefficients_equal_cloud_carbon_footprint() -> None:
+    azure = {row["Architecture"]: row for row in _csv("ccf-coefficients-azure-use.csv")}
+    aws = {row["Architecture"]: row for row in _csv("ccf-coefficients-aws-use.csv")}
+    assert M.v("cpu.azure_epyc_3rd_gen.min_w_per_vcpu") == float(azure["EPYC 3rd Gen"]["Min Watts"])
+    assert M.v("cpu.azure_epyc_3rd_gen.max_w_per_vcpu") == float(azure["EPYC 3rd Gen"]["Max Watts"])
+    assert M.v("cpu.arm_neoverse_n1.min_w_per_vcpu") == float(aws["Graviton2"]["Min Watts"])
+    assert M.v("cpu.arm_neoverse_n1.max_w_per_vcpu") == float(aws["Graviton2"]["Max Watts"])
+
+
+@needs_shared
+def test_green_algorithms_values_are_the_published_ones() -> None:
+    with (SHARED_DATA / "green-algorithms-defaults_PUE.csv").open(encoding="utf-8") as fh:
+        pue = {row[0]: float(row[1]) for row in csv.reader(fh) if row and row[0] in ("Unknown", "azure")}
+    assert M.c("pue.azure").low == pue["azure"]
+    assert M.v("pue.unknown") == pue["Unknown"]
+    with (SHARED_DATA / "green-algorithms-referenceValues.csv").open(encoding="utf-8") as fh:
+        memory = next(float(row[1]) for row in csv.reader(fh) if row and row[0] == "memoryPower")
+    assert M.c("memory.w_per_gb").low == memory
+
+
+@needs_shared
+def test_eco_ci_curve_brackets_our_linear_model_at_its_measured_points() -> None:
+    """The CCF linear model and Eco-CI's SPECpower curve for the same CPU agree within 10 % at 50 % load."""
+    curve = {
+        float(r["cpu_utilization_percent"]): float(r["watts"])
+        for r in _csv("eco-ci-github-runner-4vcpu-power-curve.csv")
+    }
+    ours_50 = 4 * (
+        M.v("cpu.azure_epyc_3rd_gen.min_w_per_vcpu")
+        + 0.5 * (M.v("cpu.azure_epyc_3rd_gen.max_w_per_vcpu") - M.v("cpu.azure_epyc_3rd_gen.min_w_per_vcpu"))
+    )
+    assert ours_50 == pytest.approx(curve[50.0], rel=0.10)
+
+
+@needs_shared
+def test_eastus_golden_intensity_is_the_ccf_value() -> None:
+    rows = {row["Region"]: row for row in _csv("ccf-grid-emissions-factors-azure.csv")}
+    assert float(rows["East US"]["CO2e (metric ton/kWh)"]) * 1e6 == pytest.approx(415.755)
