@@ -186,7 +186,7 @@ class FunctionsService:
         # Databases declared only in the legacy "databases" section get the 42 legacy event names.
         tablesdb_ids = {str(d.get("$id")) for d in appwrite_json.get("tablesDB", [])}
         self.legacy_databases = {str(d.get("$id")) for d in appwrite_json.get("databases", [])} - tablesdb_ids
-        self.runtime = FunctionRuntime(config.root, self.specs)
+        self.runtime = FunctionRuntime(config.root, self.specs, env=self.function_env())
         self.store = ExecutionStore()
         self._background = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fn-async")
         self._listeners: list[ExecutionListener] = []
@@ -196,9 +196,10 @@ class FunctionsService:
 
     # ---- lifecycle
 
-    def install(self) -> None:
+    def function_env(self) -> dict[str, str]:
+        """What every function finds in its environment: the project's variables plus Appwrite's own."""
         config = self.stack.config
-        env = {
+        return {
             **config.function_env,
             "APPWRITE_FUNCTION_API_ENDPOINT": config.endpoint,
             "APPWRITE_FUNCTION_PROJECT_ID": config.project_id,
@@ -207,6 +208,11 @@ class FunctionsService:
             "APPWRITE_FUNCTION_DEPLOYMENT": "local",
             "APPWRITE_REGION": "local",
         }
+
+    def install(self) -> None:
+        config = self.stack.config
+        env = self.function_env()
+        self.runtime.env = env
         for key, value in env.items():
             self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value

@@ -10,13 +10,13 @@ to ``text/plain``, ``; charset=utf-8`` added unless multipart or already present
 
 Differences, on purpose: four functions share one process, so each gets its own package name
 (``_ecotrace_fn_<id>``) instead of ``function``; a timed-out worker thread cannot be killed and runs to its end
-in the background (its result is discarded).
+in the background (its result is discarded); ``print()`` goes to the stack's own output, not the execution's logs
+(use ``context.log``); the process environment is shared, so ``APPWRITE_FUNCTION_ID`` is best effort.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import importlib
 import inspect
 import json
@@ -308,30 +308,40 @@ def _tail(lines: list[str]) -> str:
 
 
 class FunctionRuntime:
-    """Loads functions lazily and runs them in a bounded thread pool, each call under its function's timeout."""
+    """Loads functions lazily (again when their source changes) and runs each call on its own daemon thread, at
+    most ``max_concurrent`` at once, under the function's timeout. Daemon threads: a function stuck past its
+    timeout keeps its slot until it returns, but never blocks the process from exiting."""
 
     def __init__(
         self,
         root: Path,
         specs: Mapping[str, FunctionSpec],
         *,
-        max_workers: int = 16,
+        env: Mapping[str, str] | None = None,
+        max_concurrent: int = 32,
         reload_on_change: bool = True,
     ) -> None:
         self.root = root
         self.specs = dict(specs)
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="fn")
+        self.env = dict(env or {})
+        self._slots = threading.BoundedSemaphore(max_concurrent)
         self._modules: dict[str, tuple[types.ModuleType, float]] = {}
         self._lock = threading.Lock()
         self._reload_on_change = reload_on_change
+        self._closed = False
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._closed = True
 
     def _entry_mtime(self, spec: FunctionSpec) -> float:
+        """Newest modification time of the entrypoint's folder (e.g. ``src/``), or of the entry file itself."""
         folder = source_dir(self.root, spec)
+        entry = Path(spec.entrypoint)
+        if len(entry.parts) == 1:
+            path = folder / entry
+            return path.stat().st_mtime if path.exists() else 0.0
         newest = 0.0
-        for path in folder.rglob("*.py"):
+        for path in (folder / entry.parts[0]).rglob("*.py"):
             newest = max(newest, path.stat().st_mtime)
         return newest
 
@@ -365,18 +375,37 @@ class FunctionRuntime:
         context = Context(req)
         started = time.monotonic()
         limit_s = float(spec.timeout_s) if wait_s is None else min(float(spec.timeout_s), wait_s)
-        future = self._pool.submit(self._call, spec, context)
+        done = threading.Event()
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["output"] = self._call(spec, context)
+            except Exception as exc:  # the function's own failure: reported with its traceback, as the runtime does
+                box["error"] = exc
+            finally:
+                self._slots.release()
+                done.set()
+
         timed_out = False
-        try:
-            output = future.result(timeout=limit_s)
-            status, body, headers = _normalise_output(context, output)
-        except concurrent.futures.TimeoutError:
+        if self._closed:
+            context.error("The local stack is shutting down.")
+        elif self._slots.acquire(timeout=limit_s):
+            threading.Thread(target=work, name=f"fn-{spec.id}", daemon=True).start()
+            timed_out = not done.wait(max(0.0, limit_s - (time.monotonic() - started)))
+        else:
             timed_out = True
+        plain = {"content-type": "text/plain; charset=utf-8"}
+        if timed_out:
             context.error("Execution timed out.")
-            status, body, headers = 500, b"", {"content-type": "text/plain; charset=utf-8"}
-        except Exception as exc:  # the function's own failure: reported with its traceback, as the runtime does
-            context.error("".join(traceback.TracebackException.from_exception(exc).format()))
-            status, body, headers = 500, b"", {"content-type": "text/plain; charset=utf-8"}
+            status, body, headers = 500, b"", plain
+        elif "error" in box:
+            context.error("".join(traceback.TracebackException.from_exception(box["error"]).format()))
+            status, body, headers = 500, b"", plain
+        elif "output" in box:
+            status, body, headers = _normalise_output(context, box["output"])
+        else:
+            status, body, headers = 500, b"", plain
         duration_s = time.monotonic() - started
         return Outcome(
             status_code=status,
@@ -389,7 +418,9 @@ class FunctionRuntime:
         )
 
     def _call(self, spec: FunctionSpec, context: Context) -> Any:
-        # Best effort: the process environment is shared, so concurrent functions see the last writer's id.
+        # Best effort: the process environment is shared, so functions running at the same moment (or two stacks
+        # in one process) see the last writer's values.
+        os.environ.update(self.env)
         os.environ["APPWRITE_FUNCTION_ID"] = spec.id
         os.environ["APPWRITE_FUNCTION_NAME"] = spec.name
         main = self.main_for(spec)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,7 +167,7 @@ def test_async_main_is_awaited(runtime: FunctionRuntime) -> None:
 
 
 def test_timeout_answers_500_without_waiting_for_the_function(runtime: FunctionRuntime) -> None:
-    outcome = runtime.run(runtime.specs["slow"], Invocation())
+    outcome = runtime.run(runtime.specs["slow"], Invocation(), wait_s=0.2)
     assert outcome.timed_out
     assert outcome.status_code == 500
     assert "Execution timed out." in outcome.errors
@@ -205,3 +206,40 @@ def test_specs_come_from_appwrite_json() -> None:
     assert specs["f"].timeout_s == 30
     assert specs["f"].execute == ("users",)
     assert specs["f"].schedule == "0 * * * *"
+
+
+def test_edited_source_is_reloaded_on_the_next_call(tmp_path: Path) -> None:
+    _write_function(tmp_path, "live", "def main(context):\n    return context.res.text('v1')\n")
+    rt = FunctionRuntime(tmp_path, {"live": _spec("live")})
+    assert rt.run(rt.specs["live"], Invocation()).body == b"v1"
+    main_py = tmp_path / "functions" / "live" / "src" / "main.py"
+    main_py.write_text("def main(context):\n    return context.res.text('v2')\n", encoding="utf-8")
+    stat = main_py.stat()
+    os.utime(main_py, (stat.st_atime, stat.st_mtime + 5))
+    assert rt.run(rt.specs["live"], Invocation()).body == b"v2"
+
+
+def test_when_every_slot_is_held_by_a_stuck_function_the_next_call_times_out(tmp_path: Path) -> None:
+    _write_function(
+        tmp_path, "stuck", "import time\n\ndef main(context):\n    time.sleep(2)\n    return context.res.empty()\n"
+    )
+    _write_function(tmp_path, "quick", "def main(context):\n    return context.res.empty()\n")
+    rt = FunctionRuntime(tmp_path, {"stuck": _spec("stuck", 1), "quick": _spec("quick", 1)}, max_concurrent=1)
+    assert rt.run(rt.specs["stuck"], Invocation(), wait_s=0.2).timed_out
+    blocked = rt.run(rt.specs["quick"], Invocation(), wait_s=0.2)
+    assert blocked.timed_out
+    assert blocked.status_code == 500
+
+
+def test_the_function_sees_the_runtime_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MY_VAR", "APPWRITE_FUNCTION_ID", "APPWRITE_FUNCTION_NAME"):
+        monkeypatch.setenv(name, "before")  # restored after the test
+    source = """
+        import os
+
+        def main(context):
+            return context.res.text(os.environ["APPWRITE_FUNCTION_ID"] + ":" + os.environ["MY_VAR"])
+    """
+    _write_function(tmp_path, "env", source)
+    rt = FunctionRuntime(tmp_path, {"env": _spec("env")}, env={"MY_VAR": "x"})
+    assert rt.run(rt.specs["env"], Invocation()).body == b"env:x"
