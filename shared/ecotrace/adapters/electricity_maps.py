@@ -185,7 +185,8 @@ class ElectricityMapsClient:
         try:
             body = response.json()
             if isinstance(body, dict):
-                said = str(body.get("message") or body.get("error") or "")[:200]
+                parts = [str(body[k]) for k in ("error", "message") if isinstance(body.get(k), str) and body[k]]
+                said = " - ".join(parts)[:200]
         except ValueError:
             pass
         said = self._redact(said)

@@ -1,0 +1,99 @@
+"""The api-integrations function's use case: actions on emission factors, with the caller checked.
+
+Actions (JSON body): ``fetch_emission_factors`` (``region``: the seed's ``{"country", "state_province"}``
+object or a string), ``fetch_emission_factors_batch`` (``regions``: at most :data:`MAX_BATCH_REGIONS`),
+``health`` (each source's breaker state and last error) and ``refresh_cache`` (re-fetch expiring rows; for
+the schedule).
+
+Callers: signed-in users (Appwrite sets ``x-appwrite-user-id``), the schedule, and server callers that send
+``x-ecotrace-service-token`` equal to the ``ECOTRACE_SERVICE_TOKEN`` variable. Appwrite does not tell a
+function whether an execution without a user came from an API key or from a guest on the function's domain,
+so that token is what proves a server caller; everyone else is a guest and is refused with 401.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain.models import EmissionFactor
+from ..entrypoints.http import Invocation
+from ..errors import ForbiddenError, UnauthorizedError, ValidationError
+from ..ports import Store
+from ..settings import Settings
+from .emission_factors import EmissionFactorResolver
+
+MAX_BATCH_REGIONS = 50
+SERVICE_TOKEN_HEADER = "x-ecotrace-service-token"  # noqa: S105 - a header name, not a secret
+ACTIONS = ("fetch_emission_factors", "fetch_emission_factors_batch", "health", "refresh_cache")
+
+
+@dataclass(frozen=True)
+class Caller:
+    kind: str  # user | schedule | service
+    user_id: str | None = None
+
+
+def identify_caller(invocation: Invocation, headers: Mapping[str, str], settings: Settings) -> Caller:
+    if invocation.user_id:
+        return Caller("user", invocation.user_id)
+    if invocation.trigger in ("schedule", "event"):
+        return Caller("schedule")
+    expected = settings.env.get("ECOTRACE_SERVICE_TOKEN", "")
+    given = headers.get(SERVICE_TOKEN_HEADER, "")
+    if expected and given and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+        return Caller("service")
+    raise UnauthorizedError("sign in, or call with the service token: guests may not use this function")
+
+
+def factor_json(factor: EmissionFactor) -> dict[str, Any]:
+    """The model plus the seed's field names (``factor_kg_co2_per_kwh``, ``confidence_rating``)."""
+    body = factor.model_dump(mode="json")
+    body["factor_kg_co2_per_kwh"] = factor.kg_co2e_per_kwh
+    body["confidence_rating"] = factor.confidence.value
+    return body
+
+
+def handle(body: Mapping[str, Any], caller: Caller, resolver: EmissionFactorResolver) -> dict[str, Any]:
+    action = body.get("action", "refresh_cache" if caller.kind == "schedule" and not body else None)
+    if action not in ACTIONS:
+        raise ValidationError(f"unknown action {action!r}; one of: {', '.join(ACTIONS)}", details={"actions": ACTIONS})
+    if action == "fetch_emission_factors":
+        if "region" not in body:
+            raise ValidationError(
+                'fetch_emission_factors needs "region", e.g. {"country": "US", "state_province": "CA"}'
+            )
+        return {"ok": True, "factor": factor_json(resolver.resolve(body["region"]))}
+    if action == "fetch_emission_factors_batch":
+        regions = body.get("regions")
+        if not isinstance(regions, list) or not regions:
+            raise ValidationError('fetch_emission_factors_batch needs "regions": a non-empty list')
+        if len(regions) > MAX_BATCH_REGIONS:
+            raise ValidationError(f"at most {MAX_BATCH_REGIONS} regions per batch; got {len(regions)}")
+        return {"ok": True, "factors": [factor_json(f) for f in resolver.resolve_many(regions)]}
+    if action == "health":
+        return {"ok": True, **resolver.health()}
+    if caller.kind == "user":
+        raise ForbiddenError("refresh_cache runs on the schedule or for server callers, not for users")
+    return {"ok": True, "refresh": resolver.refresh().as_dict()}
+
+
+_shared: dict[tuple[str | None, str | None], EmissionFactorResolver] = {}
+_shared_lock = threading.Lock()
+
+
+def resolver_for(settings: Settings, store: Store) -> EmissionFactorResolver:
+    """One resolver per process and configuration, so the memory cache and the breakers outlive an execution;
+    the store (bound to this execution's key) is swapped in each time."""
+    config = (settings.electricity_maps_api_key, settings.env.get("ELECTRICITY_MAPS_BASE_URL"))
+    with _shared_lock:
+        resolver = _shared.get(config)
+        if resolver is None:
+            resolver = EmissionFactorResolver.from_settings(settings)
+            _shared.clear()
+            _shared[config] = resolver
+        resolver.store = store
+    return resolver
