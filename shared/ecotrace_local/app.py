@@ -109,10 +109,19 @@ class StackMiddleware:
                 (b"vary", b"Origin"),
             ]
 
+        logged = False
+
+        def log_request(status: int) -> None:
+            nonlocal logged
+            if not logged:
+                logged = True
+                self.stack.request_log.append(method, path, status)
+
         async def send_wrapper(message: Message) -> None:
             nonlocal status_seen
             if message["type"] == "http.response.start":
                 status_seen = int(message["status"])
+                log_request(status_seen)  # before the client can see the response
                 raw = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"vary",) or not origin]
                 if status_seen == 204:
                     raw = [(k, v) for k, v in raw if k.lower() != b"content-type"]
@@ -123,7 +132,6 @@ class StackMiddleware:
         if method == "OPTIONS" and origin:
             await send_wrapper({"type": "http.response.start", "status": 204, "headers": []})
             await send({"type": "http.response.body", "body": b""})
-            self.stack.request_log.append(method, path, 204)
             return
 
         action = self.stack.faults.match(method, path) if not path.startswith("/v1/_local/") else None
@@ -137,7 +145,7 @@ class StackMiddleware:
                     return
             await self.app(scope, receive, send_wrapper)
         finally:
-            self.stack.request_log.append(method, path, status_seen)
+            log_request(status_seen)  # an unhandled error is answered 500 outside this middleware
 
 
 def _require_project_key(ctx: Ctx) -> None:

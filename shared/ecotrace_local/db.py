@@ -10,8 +10,8 @@ calls in from a thread pool); writes run in ``BEGIN IMMEDIATE`` transactions and
 from __future__ import annotations
 
 import json
+import logging
 import math
-import os
 import re
 import sqlite3
 import threading
@@ -25,6 +25,7 @@ from .errors import AppwriteError, database_not_found, invalid_structure, row_al
 from .events import EventBus, RowEvent
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -637,7 +638,10 @@ class Database:
                 raise
             self.conn.execute("COMMIT")
         for event in writer.events:
-            self.bus.publish(event)
+            try:
+                self.bus.publish(event)
+            except Exception:  # a subscriber's bug must not turn a committed write into an error
+                log.exception("row event subscriber failed for %s/%s", event.table_id, event.row_id)
         return result
 
     def simulate(self, stage: Callable[[Writer], None], read: Callable[[Writer], T]) -> T:
@@ -650,7 +654,3 @@ class Database:
                 return read(writer)
             finally:
                 self.conn.execute("ROLLBACK")
-
-
-def default_db_path(root: Path) -> Path:
-    return Path(os.environ.get("ECOTRACE_DB", str(root / ".ecotrace" / "local.sqlite3")))
