@@ -1,0 +1,91 @@
+"""Property: mutated payloads and headers sent to the function's domain never get a 5xx and, when refused,
+write nothing."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from wh_http import post, rows, signed_headers
+
+from ecotrace.adapters.appwrite_store import AppwriteStore
+from ecotrace_local.testing import StackHandle
+from tests.integration.webhook.conftest import SECRET
+from tests.unit.webhook.wh_helpers import event_of, payload, raw
+
+NAMES = [
+    "push/with-new-branch.payload.json",
+    "pull_request/synchronize.payload.json",
+    "workflow_job/completed.failure.with-organization.payload.json",
+    "workflow_run/completed.with-pull-requests.payload.json",
+    "deployment_status/with-installation.payload.json",
+]
+ODD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**80), max_value=2**80),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=3000),
+    st.lists(st.text(max_size=3), max_size=3),
+    st.just({}),
+)
+WRITTEN = ("activities", "users", "user_stats", "webhook_deliveries")
+
+
+def _keys(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found: list[tuple[object, ...]] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not str(k).endswith("_url"):
+                found.append((*prefix, k))
+                found.extend(_keys(v, (*prefix, k)))
+    elif isinstance(value, list) and value:
+        found.append((*prefix, 0))
+        found.extend(_keys(value[0], (*prefix, 0)))
+    return found
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(NAMES), data=st.data(), value=ODD)
+def test_mutated_payloads(
+    stack: StackHandle, store: AppwriteStore, name: str, data: st.DataObject, value: object
+) -> None:
+    stack.reset()
+    doc = copy.deepcopy(payload(name))
+    path = data.draw(st.sampled_from(_keys(doc)))
+    target: object = doc
+    for key in path[:-1]:
+        target = target[key]  # type: ignore[index]
+    target[path[-1]] = value  # type: ignore[index]
+    body = json.dumps(doc).encode()
+    response = post(stack, body, signed_headers(SECRET, event_of(name), body))
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.json()["message"]
+        assert all(rows(store, t) == {} for t in WRITTEN)
+
+
+HEADER_NAMES = ["x-github-event", "x-github-delivery", "x-github-hook-id", "content-type", "x-hub-signature-256"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    changed=st.dictionaries(
+        st.sampled_from(HEADER_NAMES),
+        st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=70),
+        min_size=1,
+    ),
+    dropped=st.sets(st.sampled_from(HEADER_NAMES), max_size=2),
+)
+def test_mutated_headers(stack: StackHandle, store: AppwriteStore, changed: dict[str, str], dropped: set[str]) -> None:
+    stack.reset()
+    body = raw("push/with-new-branch.payload.json")
+    headers = {**signed_headers(SECRET, "push", body), **changed}
+    for name in dropped:
+        headers.pop(name, None)
+    response = post(stack, body, headers)
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert all(rows(store, t) == {} for t in WRITTEN)
