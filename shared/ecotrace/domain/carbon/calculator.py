@@ -82,6 +82,13 @@ class _Reader:
 # ---- planning ---------------------------------------------------------------------------------------
 
 
+def reported_duration_s(activity: Activity) -> float | None:
+    """The job's duration, or None when unknown (the webhook writes 0 with ``details.duration_known`` false)."""
+    if activity.details.get("duration_known") is False:
+        return None
+    return activity.duration_s
+
+
 def _repo_private(activity: Activity) -> bool | None:
     value = activity.details.get("repo_private")
     return value if isinstance(value, bool) else None
@@ -100,7 +107,7 @@ def plan_for(activity: Activity, config: CalculationConfig | None = None, m: Met
     if activity.type in (ActivityType.CI_RUN, ActivityType.DEPLOYMENT):
         profile = profile_for(activity.runner_labels, _repo_private(activity), m, config.self_hosted)
         reasons.extend(profile.reasons)
-        if activity.duration_s is None:
+        if reported_duration_s(activity) is None:
             default_s = m.v("ci.default_duration_s")
             reasons.append((Confidence.LOW, f"no duration reported: assumed {default_s:g} s"))
         if region is None:
@@ -115,7 +122,7 @@ def plan_for(activity: Activity, config: CalculationConfig | None = None, m: Met
                     )
                 )
         if activity.type == ActivityType.DEPLOYMENT:
-            if activity.duration_s is not None and activity.region is not None:
+            if reported_duration_s(activity) is not None and activity.region is not None:
                 reasons.append((Confidence.MEDIUM, "deployment: duration and target known, machine size assumed"))
             else:
                 reasons.append(
@@ -228,7 +235,8 @@ def _git_energy(activity: Activity, c: _Reader, inputs: dict[str, Any] | None) -
 
 
 def _duration_s(activity: Activity, c: _Reader) -> float:
-    return activity.duration_s if activity.duration_s is not None else c("ci.default_duration_s")
+    duration_s = reported_duration_s(activity)
+    return duration_s if duration_s is not None else c("ci.default_duration_s")
 
 
 def _energy(plan: Plan, case: Case, inputs: dict[str, Any] | None) -> _Energy:
