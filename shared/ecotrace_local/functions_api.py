@@ -5,11 +5,12 @@ function's response, async -> 202 ``waiting`` then run in the background; ``exec
 callers; logs and errors shown to API-key callers only; the headers the function receives are set by the server
 after the caller's, so ``x-appwrite-*`` cannot be forged.
 
-Executions are kept in memory, bounded (``MAX_STORED_EXECUTIONS``, oldest dropped first): they are logs, and a
-restart of the local stack forgets them, as a redeploy forgets nothing that matters here.
+Executions are kept in memory, bounded (``MAX_STORED_EXECUTIONS``, oldest dropped first): they are logs, not
+data, and a restart of the local stack forgets them.
 
 A function domain serves the function's raw HTTP response (status, headers, bytes) for any method and path; the
-request body is passed through byte for byte (GitHub signs the raw bytes).
+request body is passed through byte for byte (GitHub signs the raw bytes). As on Appwrite, a domain only serves a
+function whose ``execute`` roles include ``any`` or ``guests`` (its callers are anonymous).
 """
 
 from __future__ import annotations
@@ -576,6 +577,12 @@ def routes(stack: Any) -> list[BaseRoute]:
         svc = service(stack)
         try:
             spec = svc.runnable(request.path_params["function_id"], privileged=False)
+            if not {"any", "guests"} & set(spec.execute):
+                raise AppwriteError(
+                    401,
+                    "user_unauthorized",
+                    'To execute function using domain, execute permissions must include "any" or "guests"',
+                )
         except AppwriteError as exc:
             return exc.response()
         raw = await _read_capped(request, MAX_DOMAIN_BODY_BYTES)

@@ -77,6 +77,13 @@ def test_unknown_function_domain_is_404(stack: StackHandle) -> None:
     assert response.json()["type"] == "function_not_found"
 
 
+@pytest.mark.parametrize("function_id", ["members-only", "nobody"])
+def test_a_domain_serves_only_functions_anyone_may_execute(stack: StackHandle, function_id: str) -> None:
+    response = httpx.get(f"{stack.base_url}/functions/{function_id}", timeout=10)
+    assert response.status_code == 401
+    assert response.json()["type"] == "user_unauthorized"
+
+
 def test_a_body_over_30_mb_is_refused_before_the_function(stack: StackHandle) -> None:
     response = httpx.post(f"{stack.base_url}/functions/raw", content=b"x" * (30 * 1024 * 1024 + 1), timeout=30)
     assert response.status_code == 413
