@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 import sys
+from types import FrameType
 
 import uvicorn
 
@@ -12,6 +14,16 @@ from .app import LocalStack, create_app
 from .stack import DEFAULT_LOCAL_API_KEY, StackConfig
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after its graceful shutdown, which would skip closing the SQLite file; here a
+    first Ctrl-C/SIGTERM shuts down gracefully and returns, a second one forces the exit."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit:
+            self.force_exit = True
+        self.should_exit = True
 
 
 def is_loopback(host: str) -> bool:
@@ -57,14 +69,26 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         print(f"WARNING: listening on {config.host}, reachable from other machines.", file=sys.stderr)
+    sock = socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((config.host, config.port))
+    except OSError as exc:
+        print(f"Cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        return 1
+    sock.listen(2048)  # connections made as soon as the banner shows wait in the backlog
+    config.port = int(sock.getsockname()[1])  # the real port when ECOTRACE_PORT=0
     stack = LocalStack(config)
     app = create_app(stack)
     print(banner(config), flush=True)
+    server = _Server(uvicorn.Config(app, log_level="warning", ws="auto", timeout_graceful_shutdown=5))
     try:
         # uvicorn handles SIGINT/SIGTERM itself and runs the lifespan shutdown (functions uninstall).
-        uvicorn.run(app, host=config.host, port=config.port, log_level="warning", ws="auto")
+        server.run(sockets=[sock])
     finally:
+        sock.close()
         stack.close()
+    print("EcoTrace local stack stopped.", flush=True)
     return 0
 
 
