@@ -52,7 +52,7 @@ def identify_caller(invocation: Invocation, headers: Mapping[str, str], settings
 def factor_json(factor: EmissionFactor) -> dict[str, Any]:
     """The model plus the seed's field names (``factor_kg_co2_per_kwh``, ``confidence_rating``)."""
     body = factor.model_dump(mode="json")
-    body["factor_kg_co2_per_kwh"] = factor.kg_co2e_per_kwh
+    body["factor_kg_co2_per_kwh"] = round(factor.kg_co2e_per_kwh, 9)
     body["confidence_rating"] = factor.confidence.value
     return body
 

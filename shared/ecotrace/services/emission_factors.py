@@ -356,7 +356,7 @@ class EmissionFactorResolver:
         return {
             "region": key,
             "region_kind": "coordinates" if key.startswith("geo:") else "zone",
-            "factor_kg_co2_per_kwh": factor.kg_co2e_per_kwh,
+            "factor_kg_co2_per_kwh": round(factor.kg_co2e_per_kwh, 9),
             "renewable_percentage": factor.renewable_percentage,
             "source": str(factor.source),
             "source_detail": factor.source_detail[:1024],
