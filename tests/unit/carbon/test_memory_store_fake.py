@@ -1,0 +1,140 @@
+"""The in-memory Store fake keeps Appwrite's contract (others' tests rely on it too)."""
+
+from __future__ import annotations
+
+import pytest
+from appwrite.query import Query
+
+from ecotrace.adapters.appwrite_store import StoreRejectedError
+from ecotrace.errors import ConflictError, NotFoundError, StorageError, ValidationError
+from ecotrace.ports import MAX_BATCH
+from tests.fakes.memory_store import MemoryStore
+
+STATS = {"user_id": "gh_1", "github_login": "octo"}
+
+
+def stats(store: MemoryStore, row_id: str, **extra: object) -> None:
+    store.create("user_stats", row_id, {**STATS, "user_id": row_id, **extra})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {**STATS, "colour": "red"},  # unknown column
+        {"github_login": "octo"},  # missing required user_id
+        {**STATS, "carbon_kg": "lots"},  # wrong type
+        {**STATS, "commit_count": 1.5},  # integer column
+        {**STATS, "github_login": "x" * 101},  # over the size
+    ],
+)
+def test_schema_violations_are_refused(data: dict[str, object]) -> None:
+    store = MemoryStore()
+    with pytest.raises(StoreRejectedError):
+        store.create("user_stats", "gh_1", data)
+    assert store.rows("user_stats") == []
+
+
+def test_enum_and_array_columns_are_checked() -> None:
+    store = MemoryStore()
+    base = {"activity_id": "a", "user_id": "u", "methodology_version": "1", "carbon_kg": 0.0, "carbon_kg_low": 0.0}
+    base |= {"carbon_kg_high": 0.0, "energy_kwh": 0.0, "energy_breakdown": "{}", "emission_factor": "{}"}
+    base |= {"calculated_at": "2026-11-25T12:00:00.000+00:00", "confidence": "high"}
+    with pytest.raises(StoreRejectedError):
+        store.create("calculations", "c1", {**base, "activity_type": "meeting"})
+    store.create("calculations", "c1", {**base, "activity_type": "commit"})
+    store.seed("activities", "x", {"user_id": "u"})
+    with pytest.raises(StoreRejectedError):
+        store.update("activities", "x", {"runner_labels": "ubuntu-latest"})  # an array column
+    with pytest.raises(StoreRejectedError):
+        store.update("activities", "x", {"runner_labels": ["x" * 101]})
+    store.update("activities", "x", {"runner_labels": ["ubuntu-latest"]})
+
+
+def test_conflicts_and_missing_rows() -> None:
+    store = MemoryStore()
+    stats(store, "gh_1")
+    with pytest.raises(ConflictError):
+        stats(store, "gh_1")
+    with pytest.raises(NotFoundError):
+        store.update("user_stats", "gh_2", {"carbon_kg": 1.0})
+    with pytest.raises(NotFoundError):
+        store.increment("user_stats", "gh_2", "carbon_kg", 1.0)
+    with pytest.raises(NotFoundError):
+        store.get("no_such_table", "x")
+    assert store.get("user_stats", "gh_2") is None
+
+
+def test_upsert_merges_and_keeps_permissions_given_in_data() -> None:
+    store = MemoryStore()
+    store.upsert("user_stats", "gh_1", {**STATS, "carbon_kg": 1.0, "$permissions": ['read("any")']})
+    store.upsert("user_stats", "gh_1", {"commit_count": 2})
+    [row] = store.rows("user_stats")
+    assert (row["carbon_kg"], row["commit_count"], row["$permissions"]) == (1.0, 2, ['read("any")'])
+
+
+def test_queries_filter_order_and_page() -> None:
+    store = MemoryStore(schema=None)
+    for i, (kind, kg) in enumerate([("a", 3.0), ("b", None), ("a", 1.0), ("c", 2.0), ("a", None)]):
+        store.create("t", f"r{i}", {"kind": kind, "kg": kg})
+    ids = lambda rows: [r["$id"] for r in rows]  # noqa: E731
+    assert ids(store.find("t", [Query.equal("kind", ["a", "c"])])) == ["r0", "r2", "r3", "r4"]
+    assert ids(store.find("t", [Query.not_equal("kind", "a")])) == ["r1", "r3"]
+    assert ids(store.find("t", [Query.is_null("kg")])) == ["r1", "r4"]
+    assert ids(store.find("t", [Query.greater_than("kg", 1.5)])) == ["r0", "r3"]  # null never compares
+    assert ids(store.find("t", [Query.order_desc("kg"), Query.limit(2)])) == ["r0", "r3"]
+    assert ids(store.find("t", [Query.greater_than("$id", "r2"), Query.order_asc("$id")])) == ["r3", "r4"]
+    assert ids(store.find("t", [Query.cursor_after("r1"), Query.limit(2)])) == ["r2", "r3"]
+    assert ids(store.find("t", [Query.or_queries([Query.is_null("kg"), Query.equal("kind", "c")])])) == [
+        "r1",
+        "r3",
+        "r4",
+    ]
+    assert set(store.find("t", [Query.select(["kind"]), Query.limit(1)])[0]) == {
+        "kind",
+        "$id",
+        "$tableId",
+        "$databaseId",
+        "$createdAt",
+        "$updatedAt",
+        "$permissions",
+        "$sequence",
+    }
+    with pytest.raises(StoreRejectedError):
+        store.find("t", [Query.cursor_after("gone")])
+
+
+def test_default_limit_is_appwrites_and_iterate_reads_everything() -> None:
+    store = MemoryStore(schema=None)
+    for i in range(130):
+        store.create("t", f"r{i:03d}", {"n": i})
+    assert len(store.find("t")) == 25
+    assert [r["n"] for r in store.iterate("t", page_size=40)] == list(range(130))
+
+
+def test_transactions_are_all_or_nothing() -> None:
+    store = MemoryStore()
+    stats(store, "gh_1", carbon_kg=1.0)
+    with pytest.raises(NotFoundError), store.transaction() as tx:
+        tx.increment("user_stats", "gh_1", "carbon_kg", 2.0)
+        tx.upsert("user_stats", "gh_9", {**STATS, "user_id": "gh_9"})
+        tx.update("user_stats", "missing", {"carbon_kg": 1.0})
+    assert [r["$id"] for r in store.rows("user_stats")] == ["gh_1"]
+    assert store.rows("user_stats")[0]["carbon_kg"] == 1.0
+    with store.transaction() as tx:
+        tx.increment("user_stats", "gh_1", "carbon_kg", -0.25)
+        tx.increment("user_stats", "gh_1", "commit_count", 2)
+    row = store.rows("user_stats")[0]
+    assert (row["carbon_kg"], row["commit_count"]) == (0.75, 2)
+    assert isinstance(row["commit_count"], int)
+
+
+def test_transaction_size_and_injected_failures() -> None:
+    store = MemoryStore(schema=None)
+    with pytest.raises(ValidationError), store.transaction() as tx:
+        for i in range(MAX_BATCH + 1):
+            tx.create("t", f"r{i}", {})
+    assert store.rows("t") == []
+    store.fail_next("get", "t")
+    with pytest.raises(StorageError):
+        store.get("t", "r1")
+    assert store.get("t", "r1") is None  # only the next call fails
