@@ -28,7 +28,7 @@ from .auth import (
     table_allows,
 )
 from .db import TableSchema, Writer, format_datetime, now_iso, parse_datetime, roles_for
-from .errors import AppwriteError, argument_invalid, row_not_found, user_unauthorized
+from .errors import AppwriteError, argument_invalid, row_not_found, table_not_found, user_unauthorized
 from .queries import (
     DEFAULT_LIMIT,
     TOTAL_CAP,
@@ -674,7 +674,10 @@ def _staged_state(stack: LocalStack, caller: Caller, tx_id: Any) -> Callable[[Wr
 def _table(ctx: Ctx) -> TableSchema:
     database_id = check_uid("databaseId", ctx.path["databaseId"])
     table_id = check_uid("tableId", ctx.path["tableId"])
-    return ctx.stack.db.schema.table(database_id, table_id)
+    table = ctx.stack.db.schema.table(database_id, table_id)
+    if not table.enabled and not ctx.caller.is_key:  # a disabled table stays reachable with a key only
+        raise table_not_found(table_id)
+    return table
 
 
 def _timestamp_header(ctx: Ctx) -> str | None:

@@ -195,3 +195,29 @@ def test_internal_keys_in_data_are_dropped_or_honoured(tables: TablesDB) -> None
     assert row.tableid == "notes"
     assert row.sequence != "999"
     assert row.createdat == "2020-01-01T00:00:00.000+00:00"  # API keys may set dates (imports)
+
+
+def test_x_appwrite_timestamp_refuses_writes_over_newer_rows(stack: StackHandle, tables: TablesDB) -> None:
+    row = tables.create_row(DB, "notes", "n1", note())
+    path = f"/tablesdb/{DB}/tables/notes/rows/n1"
+    stale = "2000-01-01T00:00:00.000+00:00"
+    for method, body in (("PATCH", {"data": {"count": 1}}), ("DELETE", {})):
+        response = requests.request(
+            method,
+            stack.endpoint + path,
+            json=body,
+            headers={
+                "X-Appwrite-Project": stack.project_id,
+                "X-Appwrite-Key": stack.api_key,
+                "X-Appwrite-Timestamp": stale,
+            },
+            timeout=5,
+        )
+        assert (response.status_code, response.json()["type"]) == (409, "row_update_conflict")
+        assert response.json()["message"] == "Remote row is newer than local."
+    fresh = {
+        "X-Appwrite-Project": stack.project_id,
+        "X-Appwrite-Key": stack.api_key,
+        "X-Appwrite-Timestamp": row.updatedat,
+    }
+    assert requests.patch(stack.endpoint + path, json={"data": {"count": 1}}, headers=fresh, timeout=5).ok

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -194,3 +195,31 @@ def test_commit_flags_are_checked_and_delete_is_204(stack: StackHandle, tables: 
     with pytest.raises(AppwriteException) as err:
         tables.create_transaction(ttl=30)
     assert err.value.type == "general_argument_invalid"
+
+
+def test_expired_transaction_is_410(stack: StackHandle, tables: TablesDB) -> None:
+    tx = tables.create_transaction(ttl=60)
+    stack.stack.db.write(
+        lambda w: w.conn.execute(
+            "UPDATE _transactions SET expires_at = '2000-01-01T00:00:00.000+00:00' WHERE id = ?", (tx.id,)
+        )
+    )
+    with pytest.raises(AppwriteException) as err:
+        tables.create_operations(tx.id, [op("create", "n1", note())])
+    assert (err.value.code, err.value.type) == (410, "transaction_expired")
+    with pytest.raises(AppwriteException) as err:
+        tables.update_transaction(tx.id, commit=True)
+    assert err.value.code == 410
+    assert count_rows(stack, "notes") == 0
+
+
+def test_a_row_changed_after_staging_makes_the_commit_conflict(stack: StackHandle, tables: TablesDB) -> None:
+    tables.create_row(DB, "notes", "n1", note(count=1))
+    tx = tables.create_transaction()
+    tables.create_operations(tx.id, [op("update", "n1", {"count": 2})])
+    time.sleep(0.002)  # timestamps have millisecond resolution
+    tables.update_row(DB, "notes", "n1", {"count": 7})  # someone else wins the race
+    with pytest.raises(AppwriteException) as err:
+        tables.update_transaction(tx.id, commit=True)
+    assert (err.value.code, err.value.type) == (409, "transaction_conflict")
+    assert tables.get_row(DB, "notes", "n1").data["count"] == 7
