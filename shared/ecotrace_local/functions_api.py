@@ -36,6 +36,8 @@ from starlette.routing import BaseRoute, Route
 from ecotrace_local import auth, realtime
 from ecotrace_local.auth import Caller
 from ecotrace_local.errors import APPWRITE_VERSION, AppwriteError, argument_invalid, user_unauthorized
+from ecotrace_local.queries import check_query_strings, query_invalid
+from ecotrace_local.rest import parse_query_string
 from ecotrace_local.runtime import (
     RUNTIME_NAME,
     FunctionRuntime,
@@ -560,18 +562,19 @@ def routes(stack: Any) -> list[BaseRoute]:
             _need_read_scope(caller)
             svc = service(stack)
             spec = svc.spec(request.path_params["function_id"])
+            params = parse_query_string(request.query_params.multi_items())
+            include_logs = caller.kind == "key"
+            visible = [
+                e.to_json(include_logs=include_logs, full_response=False)
+                for e in svc.store.for_function(spec.id)
+                if _visible(caller, e)
+            ]
+            page, total = select_executions(visible, check_query_strings(params.get("queries")))
         except AppwriteError as exc:
             return exc.response()
-        limit, offset = _limit_offset(request.query_params.getlist("queries[]"))
-        visible = [e for e in svc.store.for_function(spec.id) if _visible(caller, e)]
-        page = visible[offset : offset + limit]
-        total = len(visible) if request.query_params.get("total", "true") != "false" else 0
-        return JSONResponse(
-            {
-                "total": total,
-                "executions": [e.to_json(include_logs=caller.kind == "key", full_response=False) for e in page],
-            }
-        )
+        if params.get("total") == "false":
+            total = 0
+        return JSONResponse({"total": total, "executions": page})
 
     async def domain(request: Request) -> Response:
         svc = service(stack)
@@ -624,19 +627,62 @@ def routes(stack: Any) -> list[BaseRoute]:
     ]
 
 
-def _limit_offset(queries: list[str]) -> tuple[int, int]:
-    """The ``limit`` and ``offset`` of Appwrite query strings (other queries are ignored locally)."""
+# Execution attributes Appwrite lets a list filter or order on, and where each lives in the Execution JSON.
+QUERYABLE = {
+    "trigger": "trigger",
+    "status": "status",
+    "responseStatusCode": "responseStatusCode",
+    "duration": "duration",
+    "requestMethod": "requestMethod",
+    "requestPath": "requestPath",
+    "deploymentId": "deploymentId",
+    "$id": "$id",
+    "$createdAt": "$createdAt",
+    "$updatedAt": "$updatedAt",
+}
+
+
+def select_executions(items: list[dict[str, Any]], raw_queries: list[str]) -> tuple[list[dict[str, Any]], int]:
+    """Apply Appwrite queries to Execution JSON: ``equal``/``notEqual``/``greaterThan``/``lessThan`` filters,
+    ``orderAsc``/``orderDesc``, ``limit`` (default 25) and ``offset``. Returns (page, total matched).
+    Anything else is refused with 400 ``general_query_invalid`` rather than silently ignored."""
     limit, offset = 25, 0
-    for query in queries:
+    orders: list[tuple[str, bool]] = []
+    for raw in raw_queries:
         try:
-            parsed = json.loads(query)
+            query = json.loads(raw)
         except json.JSONDecodeError:
+            raise query_invalid(f"Invalid query: {raw[:100]}") from None
+        if not isinstance(query, dict):
+            raise query_invalid(f"Invalid query: {raw[:100]}")
+        method = query.get("method")
+        attribute = query.get("attribute")
+        values = query.get("values") or []
+        if method in ("limit", "offset"):
+            if not values or not isinstance(values[0], int) or values[0] < 0:
+                raise query_invalid(f"Invalid query: {method} must be a non-negative integer")
+            if method == "limit":
+                limit = min(values[0], 5000)
+            else:
+                offset = values[0]
             continue
-        if not isinstance(parsed, dict):
-            continue
-        values = parsed.get("values") or [0]
-        if parsed.get("method") == "limit" and isinstance(values[0], int):
-            limit = max(0, min(values[0], 5000))
-        elif parsed.get("method") == "offset" and isinstance(values[0], int):
-            offset = max(0, values[0])
-    return limit, offset
+        if attribute not in QUERYABLE:
+            raise query_invalid(f"Invalid query: Attribute not found in schema: {attribute}")
+        key = QUERYABLE[str(attribute)]
+        if method in ("orderAsc", "orderDesc"):
+            orders.append((key, method == "orderDesc"))
+        elif method == "equal":
+            items = [e for e in items if e.get(key) in values]
+        elif method == "notEqual":
+            items = [e for e in items if e.get(key) not in values]
+        elif method in ("greaterThan", "lessThan") and values:
+            bound = values[0]
+            try:
+                items = [e for e in items if (e.get(key) > bound if method == "greaterThan" else e.get(key) < bound)]
+            except TypeError:
+                raise query_invalid(f"Invalid query: {method} on {attribute} needs a value of its type") from None
+        else:
+            raise query_invalid(f"Invalid query: {method} is not supported for executions by the local stack")
+    for key, descending in reversed(orders):
+        items = sorted(items, key=lambda e: (e.get(key) is None, e.get(key)), reverse=descending)
+    return items[offset : offset + limit], len(items)

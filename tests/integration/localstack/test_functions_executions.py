@@ -12,6 +12,7 @@ import httpx
 import pytest
 from appwrite.enums.execution_method import ExecutionMethod
 from appwrite.exception import AppwriteException
+from appwrite.query import Query
 from appwrite.services.functions import Functions
 from fn_samples import sample_stack, wait_for
 
@@ -111,6 +112,21 @@ def test_async_function_sees_an_empty_event_header(stack: StackHandle) -> None:
     wait_for(lambda: functions.get_execution("echo", created.id).status.value == "completed", what="execution")
     # The stored copy has no body; the function's view is checked through the domain test and event tests.
     assert functions.get_execution("echo", created.id).trigger.value == "http"
+
+
+def test_executions_can_be_listed_with_filters_order_and_limit(stack: StackHandle) -> None:
+    functions = Functions(stack.client())
+    functions.create_execution("boom")
+    failed = functions.list_executions("boom", [Query.equal("status", "failed"), Query.order_desc("$createdAt")])
+    assert failed.total >= 1
+    assert {e.status.value for e in failed.executions} == {"failed"}
+    stamps = [e.createdat for e in failed.executions]
+    assert stamps == sorted(stamps, reverse=True)
+    assert functions.list_executions("boom", [Query.equal("status", "completed")]).total == 0
+    assert len(functions.list_executions("boom", [Query.limit(1)]).executions) == 1
+    with pytest.raises(AppwriteException) as bad:
+        functions.list_executions("boom", [Query.equal("logs", "x")])
+    assert (bad.value.code, bad.value.type) == (400, "general_query_invalid")
 
 
 def test_a_raising_function_is_a_failed_500_with_its_traceback(stack: StackHandle) -> None:
