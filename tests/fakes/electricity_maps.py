@@ -74,6 +74,7 @@ class FakeElectricityMaps:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            wbufsize = 1 << 16  # one write per response (headers and body): no delayed-ACK stalls
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
