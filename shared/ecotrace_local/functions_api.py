@@ -310,7 +310,11 @@ class FunctionsService:
         )
         self.store.put(execution)
         if call.is_async:
-            self._background.submit(self._run_logged, spec, call, execution, headers)
+            try:
+                self._background.submit(self._run_logged, spec, call, execution, headers)
+            except RuntimeError:  # shut down: record the execution as failed instead of failing the caller
+                logger.warning("execution %s of %s not run: the local stack is shutting down", execution_id, spec.id)
+                self.store.put(replace(execution, status="failed", errors="The local stack is shutting down."))
             return execution
         return self._run(spec, call, execution, headers, wait_s=SYNC_LIMIT_S if call.trigger == "http" else None)
 
