@@ -1,0 +1,165 @@
+"""CPU time of one carbon calculation in-process, with a warm emission factor (no I/O).
+
+Usage:
+    .venv/bin/python scripts/bench_carbon.py            # print the table
+    .venv/bin/python scripts/bench_carbon.py --write    # also update the "carbon calculation" section of BENCHMARKS.md
+
+Each sample is ``time.process_time_ns`` around ``plan_for`` + ``resolve`` (a warm in-memory factor lookup) +
+``calculate`` + both storage shapes (activity columns and the ``calculations`` row), i.e. everything the
+service does for one activity except the store's requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ecotrace.domain.carbon import (
+    CalculationConfig,
+    activity_carbon_columns,
+    calculate,
+    calculation_row,
+    default_methodology,
+    plan_for,
+)
+from ecotrace.domain.models import Activity, ActivityType, Confidence, EmissionFactor
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+START, END = "<!-- carbon-calculation:start -->", "<!-- carbon-calculation:end -->"
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+class WarmFactors:
+    """A factor lookup whose cache is warm: one dict hit per call, like the resolver's memory tier."""
+
+    def __init__(self) -> None:
+        self.cache: dict[str | None, EmissionFactor] = {}
+
+    def resolve(self, region: str | None) -> EmissionFactor:
+        factor = self.cache.get(region)
+        if factor is None:
+            factor = EmissionFactor(
+                region=region or "WORLD",
+                zone=region or "WORLD",
+                g_co2e_per_kwh=415.755,
+                source="cloud_region",
+                fetched_at=NOW,
+                confidence=Confidence.MEDIUM,
+            )
+            self.cache[region] = factor
+        return factor
+
+
+def _activity(kind: ActivityType, **kw: object) -> Activity:
+    return Activity(
+        id="bench-1",
+        user_id="gh_1",
+        github_login="bench",
+        type=kind,
+        repo_id="1",
+        repo_full_name="o/r",
+        external_id="e",
+        source_event="bench",
+        timestamp=NOW,
+        **kw,
+    )
+
+
+CASES: dict[str, Activity] = {
+    "ci_run (ubuntu-latest, 10 min)": _activity(ActivityType.CI_RUN, duration_s=600, runner_labels=["ubuntu-latest"]),
+    "ci_run (64-core larger runner)": _activity(
+        ActivityType.CI_RUN, duration_s=600, runner_labels=["ubuntu-24.04-64core"]
+    ),
+    "commit (200 lines)": _activity(ActivityType.COMMIT, lines_added=150, lines_deleted=50, files_changed=4),
+    "deployment (unknown duration)": _activity(ActivityType.DEPLOYMENT),
+}
+
+
+def sample(fn: Callable[[], object], n: int) -> list[int]:
+    for _ in range(200):
+        fn()  # warm up: methodology parsed, code paths hot
+    out: list[int] = []
+    gc.disable()
+    try:
+        for _ in range(n):
+            t0 = time.process_time_ns()
+            fn()
+            out.append(time.process_time_ns() - t0)
+    finally:
+        gc.enable()
+    return out
+
+
+def run(n: int) -> list[tuple[str, float, float, int]]:
+    default_methodology()
+    factors = WarmFactors()
+    config = CalculationConfig()
+    rows: list[tuple[str, float, float, int]] = []
+    for name, activity in CASES.items():
+
+        def one(activity: Activity = activity) -> object:
+            plan = plan_for(activity, config)
+            result = calculate(plan, factors.resolve(plan.region), NOW)
+            return activity_carbon_columns(result), calculation_row(result)
+
+        times = sorted(sample(one, n))
+        p50 = statistics.median(times) / 1000
+        p99 = times[min(len(times) - 1, int(len(times) * 0.99))] / 1000
+        rows.append((name, p50, p99, n))
+    return rows
+
+
+def table(rows: list[tuple[str, float, float, int]], n: int) -> str:
+    lines = [
+        "## carbon calculation",
+        "",
+        f"CPU time (`time.process_time_ns`) of one calculation in-process with a warm emission factor: plan, "
+        f"factor lookup, the three bounds, and both storage shapes. {n} samples per case after 200 warm-up runs, "
+        f"GC off during sampling. Python {platform.python_version()} on {platform.machine()}.",
+        "",
+        f"Command: `.venv/bin/python scripts/bench_carbon.py --samples {n} --write`",
+        "",
+        "| case | p50 (µs) | p99 (µs) | n |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {name} | {p50:.1f} | {p99:.1f} | {count} |" for name, p50, p99, count in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str) -> None:
+    block = f"{START}\n{text}{END}\n"
+    if BENCHMARKS.exists():
+        current = BENCHMARKS.read_text(encoding="utf-8")
+        if START in current and END in current:
+            head, _, rest = current.partition(START)
+            _, _, tail = rest.partition(END)
+            updated = head + block.rstrip("\n") + tail
+        else:
+            updated = current.rstrip("\n") + "\n\n" + block
+    else:
+        updated = "# Benchmarks\n\n" + block
+    BENCHMARKS.write_text(updated, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument("--samples", type=int, default=5000)
+    args = parser.parse_args(argv)
+    text = table(run(args.samples), args.samples)
+    sys.stdout.write(text)
+    if args.write:
+        write_section(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
