@@ -9,6 +9,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -37,6 +38,7 @@ CORS_ALLOW_HEADERS = (
 )
 CORS_EXPOSE_HEADERS = "X-Appwrite-Session, X-Fallback-Cookies"
 CORS_ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE"
+THREAD_LIMIT = 200
 
 
 class LocalStack:
@@ -212,6 +214,9 @@ async def _root(request: Request) -> Response:
 def create_app(stack: LocalStack) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Every REST call runs in the thread pool (SQLite blocks) and functions call back into the stack while
+        # other requests wait on them: allow more than anyio's default 40 threads.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREAD_LIMIT
         await run_in_threadpool(functions_api.install, stack)
         try:
             yield

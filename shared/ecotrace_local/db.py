@@ -45,14 +45,19 @@ def quote_ident(name: str) -> str:
 def format_datetime(moment: datetime) -> str:
     """Appwrite's wire format ``YYYY-MM-DDTHH:MM:SS.mmm+00:00`` (always UTC)."""
     utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+00:00"
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}."
+        f"{utc.microsecond // 1000:03d}+00:00"
+    )
 
 
 def now_iso() -> str:
     return format_datetime(datetime.now(UTC))
 
 
-_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_DATETIME_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
+)
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -73,7 +78,12 @@ def parse_datetime(value: Any) -> datetime | None:
 
 def normalize_datetime(value: Any) -> str | None:
     parsed = parse_datetime(value)
-    return None if parsed is None else format_datetime(parsed)
+    if parsed is None:
+        return None
+    try:
+        return format_datetime(parsed)
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
+        return None
 
 
 # --------------------------------------------------------------------------------------------- schema
