@@ -11,8 +11,11 @@ section 7, appwrite.md "Realtime").
 - a finished function execution is published on ``executions``, ``executions.<id>``, ``functions.<fid>`` to the
   user who ran it.
 
-Not reproduced: subscription ``queries`` are accepted and echoed but do not filter payloads; the ``authentication``
-message (session cookies) is answered "Session is not valid." (the local stack signs users in with JWTs).
+Subscription ``queries`` (Appwrite query JSON strings) narrow a subscription to payloads matching all of them;
+the comparison and null filters are supported, any other query makes the subscribe message an error 1003.
+
+Not reproduced: the ``authentication`` message (session cookies) is answered "Session is not valid." (the local
+stack signs users in with JWTs).
 
 Threading: the database publishes from whatever thread committed; frames are handed to each connection's asyncio
 loop with ``loop.call_soon_threadsafe`` and sent by one writer task per connection.
@@ -79,11 +82,52 @@ def may_receive(connection_roles: frozenset[str], event_roles: frozenset[str]) -
     return "any" in event_roles or bool(connection_roles & event_roles)
 
 
+PayloadFilter = Callable[[dict[str, Any]], bool]
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "equal": lambda value, wanted: value == wanted,
+    "notEqual": lambda value, wanted: value != wanted,
+    "greaterThan": lambda value, bound: value > bound,
+    "greaterThanEqual": lambda value, bound: value >= bound,
+    "lessThan": lambda value, bound: value < bound,
+    "lessThanEqual": lambda value, bound: value <= bound,
+}
+
+
+def payload_filter(raw: Any) -> PayloadFilter:
+    """One subscription query (a JSON string from ``Query.*``) as a predicate on the event payload.
+    Raises ValueError for anything malformed or unsupported."""
+    query = json.loads(raw) if isinstance(raw, str) else raw
+    if not isinstance(query, dict) or not isinstance(query.get("attribute"), str):
+        raise ValueError("bad query")
+    method, attribute, values = query.get("method"), query["attribute"], query.get("values") or []
+    if method == "isNull":
+        return lambda payload: payload.get(attribute) is None
+    if method == "isNotNull":
+        return lambda payload: payload.get(attribute) is not None
+    compare = _COMPARISONS.get(str(method))
+    if compare is None or not isinstance(values, list) or not values:
+        raise ValueError("unsupported query")
+
+    def matches(payload: dict[str, Any]) -> bool:
+        value = payload.get(attribute)
+        try:
+            if method == "equal":
+                return value in values
+            if method == "notEqual":
+                return value not in values
+            return value is not None and compare(value, values[0])
+        except TypeError:
+            return False
+
+    return matches
+
+
 @dataclass
 class Subscription:
     id: str
     channels: list[str]
     queries: list[Any] = field(default_factory=list)
+    filters: list[PayloadFilter] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"subscriptionId": self.id, "channels": list(self.channels), "queries": list(self.queries)}
@@ -102,9 +146,13 @@ class Connection:
     def roles(self) -> frozenset[str]:
         return self.caller.roles
 
-    def matching(self, channels: set[str]) -> list[str]:
+    def matching(self, channels: set[str], payload: dict[str, Any]) -> list[str]:
         with self.lock:
-            return [sub.id for sub in self.subscriptions.values() if channels.intersection(sub.channels)]
+            return [
+                sub.id
+                for sub in self.subscriptions.values()
+                if channels.intersection(sub.channels) and all(f(payload) for f in sub.filters)
+            ]
 
     def all_channels(self) -> list[str]:
         with self.lock:
@@ -172,12 +220,13 @@ class RealtimeHub:
             return list(self._connections)
 
     def _publish(self, channels: list[str], roles: frozenset[str], data: dict[str, Any]) -> int:
+        payload = data["payload"]
         wanted = set(channels)
         sent = 0
         for connection in self.connections():
             if not may_receive(connection.roles, roles):
                 continue
-            matched = connection.matching(wanted)
+            matched = connection.matching(wanted, payload)
             if matched:
                 connection.push(_frame("event", {**data, "subscriptions": matched}))
                 sent += 1
@@ -246,10 +295,11 @@ def _parse_subscribe(data: Any, user_id: str | None) -> list[Subscription]:
         queries = item.get("queries") or []
         if not isinstance(queries, list):
             raise ValueError("bad queries")
+        filters = [payload_filter(q) for q in queries]  # ValueError (incl. bad JSON) -> error 1003
         sub_id = item.get("subscriptionId") or secrets.token_hex(10)
         if not isinstance(sub_id, str):
             raise ValueError("bad subscriptionId")
-        subscriptions.append(Subscription(sub_id, convert_channels(channels, user_id), queries))
+        subscriptions.append(Subscription(sub_id, convert_channels(channels, user_id), queries, filters))
     return subscriptions
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import websockets
+from appwrite.query import Query
 from appwrite.services.functions import Functions
 from appwrite.services.tables_db import TablesDB
 from fn_samples import DB, sample_stack
@@ -138,5 +139,22 @@ def test_a_finished_execution_is_published_to_the_user_who_ran_it(stack: StackHa
             assert frame["data"]["payload"]["$id"] == execution.id
             assert frame["data"]["payload"]["status"] == "completed"
             assert f"functions.echo.executions.{execution.id}.update" in frame["data"]["events"]
+
+    asyncio.run(scenario())
+
+
+def test_subscription_queries_narrow_what_is_delivered(stack: StackHandle) -> None:
+    async def scenario() -> None:
+        async with websockets.connect(_url(stack, "")) as ws:
+            await _recv(ws)
+            only_b = [Query.equal("text", ["b"])]
+            subscription = {"subscriptionId": "q", "channels": [NOTES], "queries": only_b}
+            await ws.send(json.dumps({"type": "subscribe", "data": [subscription]}))
+            assert (await _recv(ws))["data"]["subscriptions"][0]["queries"] == only_b
+            tables = TablesDB(stack.client())
+            for row_id, text in (("x1", "a"), ("x2", "b")):
+                await asyncio.to_thread(tables.create_row, DB, "notes", row_id, {"text": text}, ['read("any")'])
+            frame = await _recv(ws)
+            assert frame["data"]["payload"]["$id"] == "x2"
 
     asyncio.run(scenario())

@@ -108,6 +108,8 @@ def test_guest_without_channels_then_subscribe_unsubscribe_and_ping(stack: Stack
         json.dumps({"type": "subscribe", "data": [{"channels": []}]}),
         json.dumps({"type": "subscribe", "data": [{"channels": "rows"}]}),
         json.dumps({"type": "unsubscribe", "data": [{}]}),
+        json.dumps({"type": "subscribe", "data": [{"channels": ["rows"], "queries": ['{"method":"search"}']}]}),
+        json.dumps({"type": "subscribe", "data": [{"channels": ["rows"], "queries": ["not json"]}]}),
     ],
 )
 def test_a_bad_message_gets_error_1003_and_the_socket_stays_open(stack: StackHandle, message: str) -> None:
