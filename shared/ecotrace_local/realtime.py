@@ -378,17 +378,22 @@ def routes(stack: Any) -> list[BaseRoute]:
         if url_channels:
             sub = Subscription(secrets.token_hex(10), convert_channels(url_channels, caller.user_id))
             connection.subscriptions[sub.id] = sub
-        await websocket.send_json(
-            _frame(
-                "connected",
-                {
-                    "channels": connection.all_channels(),
-                    "subscriptions": list(connection.subscriptions),
-                    "user": _user_json(stack, caller),
-                },
-            )
-        )
+        # Registered before the connected frame goes out: events from then on queue up behind it, none is lost.
         realtime.add(connection)
+        try:
+            await websocket.send_json(
+                _frame(
+                    "connected",
+                    {
+                        "channels": connection.all_channels(),
+                        "subscriptions": list(connection.subscriptions),
+                        "user": _user_json(stack, caller),
+                    },
+                )
+            )
+        except (RuntimeError, WebSocketDisconnect):
+            realtime.remove(connection)
+            return
         writer = asyncio.create_task(_write(websocket, connection))
         try:
             while True:
