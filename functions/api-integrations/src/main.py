@@ -9,7 +9,7 @@ from typing import Any
 
 from ecotrace.entrypoints.http import Invocation, error_response, request_json, settings_from_env, store_for
 from ecotrace.errors import EcoTraceError
-from ecotrace.services.api_integrations import handle, identify_caller, resolver_for
+from ecotrace.services.api_integrations import aws_report_for, handle, identify_caller, resolver_for
 
 
 def main(context: Any) -> Any:
@@ -19,7 +19,7 @@ def main(context: Any) -> Any:
         caller = identify_caller(invocation, context.req.headers, settings)
         body = request_json(context, max_bytes=64 * 1024)
         resolver = resolver_for(settings, store_for(settings, invocation))
-        result = handle(body, caller, resolver)
+        result = handle(body, caller, resolver, aws=aws_report_for(settings))
     except EcoTraceError as exc:
         return error_response(context, exc)
     return context.res.json(result)

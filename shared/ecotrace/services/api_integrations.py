@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import hmac
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
+from ..adapters.aws_carbon import AwsCarbonSource, boto3_available, summarise
+from ..clock import utc_now
 from ..domain.models import EmissionFactor
 from ..entrypoints.http import Invocation
-from ..errors import ForbiddenError, UnauthorizedError, ValidationError
+from ..errors import EcoTraceError, ForbiddenError, UnauthorizedError, ValidationError
 from ..ports import Store
 from ..settings import Settings
 from .emission_factors import EmissionFactorResolver
@@ -57,7 +60,40 @@ def factor_json(factor: EmissionFactor) -> dict[str, Any]:
     return body
 
 
-def handle(body: Mapping[str, Any], caller: Caller, resolver: EmissionFactorResolver) -> dict[str, Any]:
+AwsReport = Callable[[], dict[str, Any]]
+
+
+def aws_report_for(settings: Settings, source: AwsCarbonSource | None = None) -> AwsReport | None:
+    """AWS's own per-region emissions for the last full months, when configured: ``ECOTRACE_AWS_CARBON_S3_URI``
+    (``s3://bucket/prefix`` of the carbon Data Export) and/or ``ECOTRACE_AWS_CARBON_API=1`` (the
+    ``sustainability`` API). Credentials come from the standard AWS chain. None when not configured."""
+    uri = settings.env.get("ECOTRACE_AWS_CARBON_S3_URI", "")
+    use_api = settings.env.get("ECOTRACE_AWS_CARBON_API", "") == "1"
+    if not uri and not use_api:
+        return None
+
+    def report() -> dict[str, Any]:
+        aws = source or AwsCarbonSource(region_name=settings.env.get("AWS_REGION", "us-east-1"))
+        out: dict[str, Any] = {}
+        try:
+            if uri:
+                bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+                out["s3_export"] = summarise(aws.from_s3_export(bucket, prefix))
+            if use_api:
+                today = utc_now().date()
+                end = date(today.year, today.month, 1)
+                start = (end - timedelta(days=92)).replace(day=1)
+                out["sustainability_api"] = summarise(aws.from_api(start, end))
+        except EcoTraceError as exc:
+            out["error"] = {"code": exc.code, "message": exc.message}
+        return out
+
+    return report
+
+
+def handle(
+    body: Mapping[str, Any], caller: Caller, resolver: EmissionFactorResolver, *, aws: AwsReport | None = None
+) -> dict[str, Any]:
     action = body.get("action", "refresh_cache" if caller.kind == "schedule" and not body else None)
     if action not in ACTIONS:
         raise ValidationError(f"unknown action {action!r}; one of: {', '.join(ACTIONS)}", details={"actions": ACTIONS})
@@ -75,10 +111,15 @@ def handle(body: Mapping[str, Any], caller: Caller, resolver: EmissionFactorReso
             raise ValidationError(f"at most {MAX_BATCH_REGIONS} regions per batch; got {len(regions)}")
         return {"ok": True, "factors": [factor_json(f) for f in resolver.resolve_many(regions)]}
     if action == "health":
-        return {"ok": True, **resolver.health()}
+        health = resolver.health()
+        health["sources"]["aws_carbon"] = {"configured": aws is not None, "boto3_installed": boto3_available()}
+        return {"ok": True, **health}
     if caller.kind == "user":
         raise ForbiddenError("refresh_cache runs on the schedule or for server callers, not for users")
-    return {"ok": True, "refresh": resolver.refresh().as_dict()}
+    result: dict[str, Any] = {"ok": True, "refresh": resolver.refresh().as_dict()}
+    if aws is not None:
+        result["aws_carbon"] = aws()
+    return result
 
 
 _shared: dict[tuple[str | None, str | None], EmissionFactorResolver] = {}
