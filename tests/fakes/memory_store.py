@@ -128,7 +128,7 @@ class MemoryStore(Store):
         self.tables: Tables = {name: {} for name in self.schema} if self.schema else {}
         self.requests: list[tuple[str, str]] = []
         self.commits: list[list[dict[str, Any]]] = []
-        self._faults: list[tuple[str, str | None]] = []
+        self._faults: list[tuple[str, str | None, Exception | None]] = []
         self._lock = threading.RLock()
         self._seq = 0
 
@@ -143,17 +143,18 @@ class MemoryStore(Store):
     def rows(self, table: str) -> list[Row]:
         return [copy.deepcopy(r) for _, r in sorted(self.tables.get(table, {}).items())]
 
-    def fail_next(self, method: str, table: str | None = None) -> None:
-        """The next ``method`` call (``get``, ``list``, ``create``, ``commit`` ...) raises StorageError."""
-        self._faults.append((method, table))
+    def fail_next(self, method: str, table: str | None = None, error: Exception | None = None) -> None:
+        """The next ``method`` call (``get``, ``list``, ``create``, ``commit`` ...) raises ``error``
+        (default StorageError; e.g. ConflictError for a transaction another writer got to first)."""
+        self._faults.append((method, table, error))
 
     # ---- internals --------------------------------------------------------------------------------
     def _request(self, method: str, table: str) -> None:
         self.requests.append((method, table))
-        for i, (m, t) in enumerate(self._faults):
+        for i, (m, t, error) in enumerate(self._faults):
             if m == method and (t is None or t == table):
                 del self._faults[i]
-                raise StorageError(f"injected failure: {method} {table}")
+                raise error if error is not None else StorageError(f"injected failure: {method} {table}")
 
     def _table(self, tables: Tables, table: str) -> dict[str, Row]:
         if self.schema is not None and table not in self.schema:

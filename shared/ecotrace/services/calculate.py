@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -39,7 +40,7 @@ from ..domain.carbon import (
 )
 from ..domain.models import Activity, ActivityType, EmissionFactor
 from ..entrypoints.http import Invocation
-from ..errors import NotConfiguredError, NotFoundError, UnauthorizedError, ValidationError
+from ..errors import ConflictError, NotConfiguredError, NotFoundError, UnauthorizedError, ValidationError
 from ..ports import ROW_ID, Row, Store
 from ..settings import Settings
 
@@ -52,6 +53,8 @@ USER_STATS = "user_stats"
 PAGE_SIZE = 50
 ACTIVITIES_PER_TRANSACTION = 40  # 2 operations each + 1 increment per user, under Appwrite's 100
 DEFAULT_BUDGET_S = 20.0  # of the function's 30 s timeout; the rest is margin for the last write
+WRITE_ATTEMPTS = 6  # concurrent writers of the same user_stats row make a transaction conflict (409)
+BACKOFF_S = 0.05
 IngestCarbon = Callable[[Sequence[Activity]], tuple[list[Activity], list[dict[str, Any]]]]
 
 
@@ -230,6 +233,7 @@ class CarbonCalculator:
         *,
         monotonic: Callable[[], float] = time.monotonic,
         budget_s: float = DEFAULT_BUDGET_S,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.store = store
         self.factors = factors
@@ -237,6 +241,7 @@ class CarbonCalculator:
         self.config = config or CalculationConfig()
         self.monotonic = monotonic
         self.budget_s = budget_s
+        self.sleep = sleep
         self.version = default_methodology().version
 
     # ---- dispatch -------------------------------------------------------------------------------
@@ -265,23 +270,23 @@ class CarbonCalculator:
             return {"ok": True, "status": "ignored", "reason": f"not an {ACTIVITIES} row"}
         if body.get("methodology_version") == self.version and body.get("carbon_kg") is not None:
             return {"ok": True, "status": "current", "activity_id": row_id, "methodology_version": self.version}
-        row = self.store.get(ACTIVITIES, row_id)  # the stored row, not the body: current values, no forgery
-        if row is None:
+        # The stored row, not the body: current values, and a forged body can only recompute a real row.
+        found, results = self._calculate_and_write([row_id], only_stale=True)
+        if not found:
             return {"ok": True, "status": "ignored", "reason": "the activity no longer exists"}
-        if row.get("methodology_version") == self.version and row.get("carbon_kg") is not None:
+        if not results:
             return {"ok": True, "status": "current", "activity_id": row_id, "methodology_version": self.version}
-        result = self._compute(row)
-        self._write([(row, result)])
-        return {"ok": True, "status": "calculated", "result": result_json(result)}
+        return {"ok": True, "status": "calculated", "result": result_json(results[0])}
 
     # ---- direct executions --------------------------------------------------------------------------
     def calculate_for(self, account_id: str, activity_id: str) -> dict[str, Any]:
         row = self.store.get(ACTIVITIES, activity_id)
         if row is None or not self._owned_by(account_id, str(row.get("user_id") or "")):
             raise NotFoundError(f"activity {activity_id} not found")
-        result = self._compute(row)
-        self._write([(row, result)])
-        return {"ok": True, "status": "calculated", "result": result_json(result)}
+        found, results = self._calculate_and_write([activity_id], only_stale=False)
+        if not found:
+            raise NotFoundError(f"activity {activity_id} not found")
+        return {"ok": True, "status": "calculated", "result": result_json(results[0])}
 
     def recalculate(self, account_id: str, cursor: str | None) -> dict[str, Any]:
         """The caller's activities whose method version differs, in $id order after ``cursor``, until the
@@ -298,11 +303,10 @@ class CarbonCalculator:
             if position is not None:
                 queries.append(Query.greater_than("$id", position))
             page = self.store.find(ACTIVITIES, queries)
-            stale = [r for r in page if r.get("methodology_version") != self.version or r.get("carbon_kg") is None]
+            stale = [str(r["$id"]) for r in page if self._stale(r)]
             for i in range(0, len(stale), ACTIVITIES_PER_TRANSACTION):
-                chunk = stale[i : i + ACTIVITIES_PER_TRANSACTION]
-                self._write([(row, self._compute(row)) for row in chunk])
-                recalculated += len(chunk)
+                _, results = self._calculate_and_write(stale[i : i + ACTIVITIES_PER_TRANSACTION], only_stale=True)
+                recalculated += len(results)
             checked += len(page)
             if page:
                 position = str(page[-1]["$id"])
@@ -329,6 +333,31 @@ class CarbonCalculator:
             return False
         user = self.store.get(USERS, user_id)
         return user is not None and user.get("account_id") == account_id
+
+    def _stale(self, row: Row) -> bool:
+        return row.get("methodology_version") != self.version or row.get("carbon_kg") is None
+
+    def _calculate_and_write(self, row_ids: Sequence[str], *, only_stale: bool) -> tuple[bool, list[CarbonResult]]:
+        """Read the rows fresh, calculate, write in one transaction; on a conflict (another writer touched
+        one of the rows, typically the same ``user_stats`` row) read again and retry with backoff.
+        Returns (whether any row exists, the results written)."""
+        for attempt in range(WRITE_ATTEMPTS):
+            rows = self.store.get_many(ACTIVITIES, row_ids)
+            todo = [rows[i] for i in row_ids if i in rows and (self._stale(rows[i]) or not only_stale)]
+            if not todo:
+                return bool(rows), []
+            items = [(row, self._compute(row)) for row in todo]
+            try:
+                self._write(items)
+            except ConflictError:
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                delay = BACKOFF_S * 2**attempt * (1 + random.random())  # noqa: S311 - jitter, not security
+                log.info("carbon write conflicted (attempt %d); retrying in %.3f s", attempt + 1, delay)
+                self.sleep(delay)
+                continue
+            return True, [result for _, result in items]
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _compute(self, row: Row) -> CarbonResult:
         return calculate_activity(activity_from_row(row), self.factors, self.clock(), self.config)

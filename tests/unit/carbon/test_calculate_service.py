@@ -11,7 +11,7 @@ from carbon_builders import NOW, make_activity, make_factor
 from ecotrace.domain.carbon import calculation_id, default_methodology
 from ecotrace.domain.models import Activity, EmissionFactor
 from ecotrace.entrypoints.http import Invocation
-from ecotrace.errors import NotFoundError, StorageError, UnauthorizedError, ValidationError
+from ecotrace.errors import ConflictError, NotFoundError, StorageError, UnauthorizedError, ValidationError
 from ecotrace.services.calculate import CarbonCalculator, activity_from_row, carbon_for_ingest
 from ecotrace.services.ingest import activity_row
 from tests.fakes.memory_store import MemoryStore
@@ -248,3 +248,45 @@ def test_rows_written_by_the_webhook_read_back_as_activities() -> None:
     assert back == activity
     with pytest.raises(ValidationError, match=r"activity\.type"):
         activity_from_row({**activity_row(activity, []), "type": "nap"})
+
+
+def test_a_conflicting_concurrent_write_is_retried_from_fresh_rows() -> None:
+    pauses: list[float] = []
+    service, store, _ = build(sleep=pauses.append)
+    seed_user(store, "gh_1", ALICE, stats_kg=1.0)
+    row = seed_activity(store, ci("a1"))
+    store.fail_next("commit", error=ConflictError("transaction conflict"))
+    answer = service.handle(row, EVENT)
+    assert answer["status"] == "calculated"
+    assert len(pauses) == 1
+    assert store.rows("user_stats")[0]["carbon_kg"] == pytest.approx(1.0 + answer["result"]["carbon_kg"])
+    assert len(store.commits) == 1
+
+
+def test_a_row_calculated_by_the_other_writer_is_not_written_again() -> None:
+    service, store, _ = build(sleep=lambda s: None)
+    seed_user(store, "gh_1", ALICE, stats_kg=0.0)
+    row = seed_activity(store, ci("a1"))
+    other, _, _ = build(store, sleep=lambda s: None)
+    original_commit = store._commit
+
+    def commit_after_the_other_writer(operations: list[dict[str, Any]]) -> None:
+        store._commit = original_commit  # type: ignore[method-assign]
+        other.handle(row, EVENT)  # the concurrent execution wins the race
+        raise ConflictError("transaction conflict")
+
+    store._commit = commit_after_the_other_writer  # type: ignore[method-assign]
+    assert service.handle(row, EVENT)["status"] == "current"
+    assert len(store.commits) == 1
+    assert store.rows("user_stats")[0]["carbon_kg"] == pytest.approx(store.rows("activities")[0]["carbon_kg"])
+
+
+def test_conflicts_that_never_end_are_reported_and_write_nothing() -> None:
+    service, store, _ = build(sleep=lambda s: None)
+    seed_user(store, "gh_1", ALICE)
+    row = seed_activity(store, ci("a1"))
+    for _ in range(6):
+        store.fail_next("commit", error=ConflictError("transaction conflict"))
+    with pytest.raises(ConflictError):
+        service.handle(row, EVENT)
+    assert store.rows("calculations") == []

@@ -1,0 +1,174 @@
+"""The carbon-calculator function on the local stack (real SQLite, real HTTP over loopback, the real
+emission-factor resolver over the shipped data): row-created events, the user's actions, idempotent
+recalculation."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from appwrite.query import Query
+from appwrite.services.functions import Functions
+
+from ecotrace.adapters.appwrite_store import AppwriteStore
+from ecotrace.domain.carbon import calculation_id, default_methodology
+from ecotrace.domain.models import Activity
+from ecotrace.services.ingest import activity_row
+from ecotrace_local.testing import StackHandle, run_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+FN = "carbon-calculator"
+VERSION = default_methodology().version
+WAIT_S = 20.0
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module")
+def module_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackHandle]:
+    data = json.loads((ROOT / "appwrite.json").read_text(encoding="utf-8"))
+    data["functions"] = [f for f in data["functions"] if f["$id"] == FN]
+    base = tmp_path_factory.mktemp("carbon-stack")
+    with run_stack(ROOT, db_path=base / "local.sqlite3", env={"ECOTRACE_RUN_SCHEDULES": "0"}, appwrite_json=data) as h:
+        yield h
+
+
+@pytest.fixture
+def stack(module_stack: StackHandle) -> StackHandle:
+    module_stack.reset()
+    return module_stack
+
+
+@pytest.fixture
+def store(stack: StackHandle) -> AppwriteStore:
+    return AppwriteStore(stack.client())
+
+
+def wait_for(probe: Callable[[], T | None], what: str) -> T:
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        value = probe()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def activity(id_: str, user: str = "gh_1", **kw: Any) -> Activity:
+    fields: dict[str, Any] = {
+        "id": id_,
+        "user_id": user,
+        "github_login": user,
+        "type": "ci_run",
+        "repo_id": "42",
+        "repo_full_name": "octo/repo",
+        "external_id": id_,
+        "source_event": "workflow_job",
+        "timestamp": datetime(2026, 11, 25, 12, tzinfo=UTC),
+        "duration_s": 600,
+        "runner_labels": ["ubuntu-latest"],
+        "details": {"repo_private": False},
+    }
+    fields.update(kw)
+    return Activity(**fields)
+
+
+def person(store: AppwriteStore, user_id: str, account: str, stats_kg: float = 0.0) -> None:
+    store.create("users", user_id, {"github_id": user_id[3:], "username": user_id, "account_id": account})
+    store.create("user_stats", user_id, {"user_id": user_id, "github_login": user_id, "carbon_kg": stats_kg})
+
+
+def create(store: AppwriteStore, a: Activity, account: str = "ada") -> None:
+    row = activity_row(a, [f'read("user:{account}")'])
+    store.create("activities", a.id, {k: v for k, v in row.items() if k != "$id"}, row["$permissions"])
+
+
+def calculated(store: AppwriteStore, activity_id: str) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
+        row = store.get("activities", activity_id)
+        return row if row and row.get("methodology_version") == VERSION else None
+
+    return wait_for(probe, f"{activity_id} to be calculated")
+
+
+def execute(stack: StackHandle, body: Any, user: str = "ada") -> tuple[int, dict[str, Any]]:
+    execution = Functions(stack.user_client(user)).create_execution(FN, body=json.dumps(body))
+    return execution.responsestatuscode, json.loads(execution.responsebody)
+
+
+def comparable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(
+        ({k: v for k, v in r.items() if k not in ("$createdAt", "$updatedAt", "$sequence")} for r in rows),
+        key=lambda r: str(r["$id"]),
+    )
+
+
+def test_a_created_activity_gets_carbon_from_the_event(stack: StackHandle, store: AppwriteStore) -> None:
+    person(store, "gh_1", "ada", stats_kg=1.0)
+    create(store, activity("job-1"))
+    row = calculated(store, "job-1")
+    # golden example 1: the shipped azure:eastus factor is the CCF value 415.755 g/kWh
+    assert row["carbon_kg"] == pytest.approx(0.0010909562, rel=1e-6)
+    assert row["calculation_id"] == calculation_id("job-1", VERSION)
+    calc = store.get("calculations", calculation_id("job-1", VERSION))
+    assert calc is not None
+    assert calc["grid_intensity_g_per_kwh"] == pytest.approx(415.755)
+    assert json.loads(calc["emission_factor"])["region"] == "azure:eastus"
+    assert calc["$permissions"] == ['read("user:ada")']
+    stats = store.get("user_stats", "gh_1")
+    assert stats is not None
+    assert stats["carbon_kg"] == pytest.approx(1.0 + row["carbon_kg"])
+
+
+def test_users_calculate_their_own_activities_only(stack: StackHandle, store: AppwriteStore) -> None:
+    person(store, "gh_1", "ada")
+    person(store, "gh_2", "bob")
+    create(store, activity("mine"), "ada")
+    create(store, activity("theirs", "gh_2"), "bob")
+    calculated(store, "mine")
+    calculated(store, "theirs")
+    status, body = execute(stack, {"action": "calculate", "activity_id": "mine"})
+    assert (status, body["result"]["activity_id"]) == (200, "mine")
+    status, body = execute(stack, {"action": "calculate", "activity_id": "theirs"})
+    assert (status, body["error"]) == (404, "not_found")
+
+
+def test_recalculation_is_resumable_and_idempotent(stack: StackHandle, store: AppwriteStore) -> None:
+    person(store, "gh_1", "ada")
+    for i in range(6):
+        create(store, activity(f"a{i}", duration_s=60 * (i + 1)))
+    for i in range(6):
+        calculated(store, f"a{i}")
+    for i in (1, 3, 4):  # as if calculated with an older method
+        store.update("activities", f"a{i}", {"methodology_version": "2025.1.1", "carbon_kg": 0.5})
+    status, first = execute(stack, {"action": "recalculate"})
+    assert (status, first["done"], first["recalculated"], first["checked"]) == (200, True, 3, 6)
+    rows = {t: comparable(store.find(t, [Query.limit(100)])) for t in ("activities", "calculations", "user_stats")}
+    assert {r["methodology_version"] for r in rows["activities"]} == {VERSION}
+    assert len(rows["calculations"]) == 6  # one row per activity and version, upserted
+    status, second = execute(stack, {"action": "recalculate"})
+    assert (status, second["recalculated"]) == (200, 0)
+    again = {t: comparable(store.find(t, [Query.limit(100)])) for t in rows}
+    assert again == rows
+
+
+def test_estimate_stores_nothing(stack: StackHandle, store: AppwriteStore) -> None:
+    body = {
+        "action": "estimate",
+        "activity": {"type": "ci_run", "duration_s": 600, "runner_labels": ["linux-64-cores"]},
+    }
+    status, answer = execute(stack, body)
+    assert status == 200
+    assert answer["result"]["carbon_kg"] == pytest.approx(16 * 0.0010909562, rel=1e-6)
+    assert store.find("calculations") == []
+
+
+def test_bad_requests_are_named(stack: StackHandle) -> None:
+    status, body = execute(stack, {"action": "estimate", "activity": {"type": "ci_run", "duration_s": -5}})
+    assert (status, body["error"]) == (400, "invalid_request")
+    assert "activity.duration_s" in body["message"]
