@@ -16,6 +16,7 @@ from appwrite.query import Query
 from appwrite.services.functions import Functions
 from fn_samples import sample_stack, wait_for
 
+from ecotrace_local import functions_api
 from ecotrace_local.testing import StackHandle
 
 
@@ -142,6 +143,17 @@ def test_a_function_over_its_timeout_fails_and_the_caller_is_not_kept_waiting(st
     assert execution.responsestatuscode == 500
     assert execution.responsebody == ""
     assert "Execution timed out." in execution.errors
+
+
+def test_a_sync_call_longer_than_the_sync_limit_is_408_and_the_execution_is_kept(
+    stack: StackHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(functions_api, "SYNC_LIMIT_S", 0.3)  # Appwrite's is 30 s; "slow" may run 1 s
+    functions = Functions(stack.client())
+    with pytest.raises(AppwriteException) as too_long:
+        functions.create_execution("slow")
+    assert (too_long.value.code, too_long.value.type) == (408, "function_synchronous_timeout")
+    assert any(e.status.value == "failed" for e in functions.list_executions("slow").executions)
 
 
 def test_execute_permission_is_enforced_for_users_and_guests_but_not_keys(stack: StackHandle) -> None:
