@@ -5,10 +5,11 @@ object or a string), ``fetch_emission_factors_batch`` (``regions``: at most :dat
 ``health`` (each source's breaker state and last error) and ``refresh_cache`` (re-fetch expiring rows; for
 the schedule).
 
-Callers: signed-in users (Appwrite sets ``x-appwrite-user-id``), the schedule, and server callers that send
-``x-ecotrace-service-token`` equal to the ``ECOTRACE_SERVICE_TOKEN`` variable. Appwrite does not tell a
-function whether an execution without a user came from an API key or from a guest on the function's domain,
-so that token is what proves a server caller; everyone else is a guest and is refused with 401.
+Callers: signed-in users (Appwrite sets ``x-appwrite-user-id``), the schedule, and server callers with an
+API key. Guests never reach the function: its execute permission is ``users``, so Appwrite refuses them (401)
+at the executions API and on the function's domain. A user-less HTTP execution is therefore an API-key
+caller. Deployments that open the function to guests anyway set ``ECOTRACE_SERVICE_TOKEN``: user-less callers
+must then also send it in ``x-ecotrace-service-token``, and anyone else gets 401.
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ def identify_caller(invocation: Invocation, headers: Mapping[str, str], settings
     if invocation.trigger in ("schedule", "event"):
         return Caller("schedule")
     expected = settings.env.get("ECOTRACE_SERVICE_TOKEN", "")
+    if not expected:
+        return Caller("service")  # an API-key execution: Appwrite lets no guest in (execute = users)
     given = headers.get(SERVICE_TOKEN_HEADER, "")
-    if expected and given and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+    if given and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
         return Caller("service")
     raise UnauthorizedError("sign in, or call with the service token: guests may not use this function")
 

@@ -25,6 +25,11 @@ def invocation(**headers: str) -> Invocation:
     return Invocation.from_headers(headers)
 
 
+def test_without_a_token_configured_a_userless_execution_is_an_api_key_caller() -> None:
+    # Appwrite refuses guests before the function runs (execute = users): only key executions come user-less
+    assert identify_caller(invocation(), {}, settings()).kind == "service"
+
+
 def test_users_schedules_and_token_holders_are_callers() -> None:
     conf = settings(ECOTRACE_SERVICE_TOKEN="s3cret-token")
     assert identify_caller(invocation(**{"x-appwrite-user-id": "ada"}), {}, conf) == Caller("user", "ada")
@@ -36,14 +41,14 @@ def test_users_schedules_and_token_holders_are_callers() -> None:
 @pytest.mark.parametrize(
     ("env", "headers"),
     [
-        ({}, {}),
-        ({}, {"x-ecotrace-service-token": ""}),
         ({"ECOTRACE_SERVICE_TOKEN": "s3cret-token"}, {}),
+        ({"ECOTRACE_SERVICE_TOKEN": "s3cret-token"}, {"x-ecotrace-service-token": ""}),
         ({"ECOTRACE_SERVICE_TOKEN": "s3cret-token"}, {"x-ecotrace-service-token": "s3cret-tokeN"}),
-        ({"ECOTRACE_SERVICE_TOKEN": ""}, {"x-ecotrace-service-token": ""}),
     ],
 )
-def test_guests_are_refused(env: dict[str, str], headers: dict[str, str]) -> None:
+def test_with_a_token_configured_userless_callers_without_it_are_refused(
+    env: dict[str, str], headers: dict[str, str]
+) -> None:
     with pytest.raises(UnauthorizedError):
         identify_caller(invocation(), headers, settings(**env))
 
