@@ -138,7 +138,7 @@ def test_users_calculate_their_own_activities_only(stack: StackHandle, store: Ap
     assert (status, body["error"]) == (404, "not_found")
 
 
-def test_recalculation_is_resumable_and_idempotent(stack: StackHandle, store: AppwriteStore) -> None:
+def test_recalculation_is_idempotent(stack: StackHandle, store: AppwriteStore) -> None:
     person(store, "gh_1", "ada")
     for i in range(6):
         create(store, activity(f"a{i}", duration_s=60 * (i + 1)))

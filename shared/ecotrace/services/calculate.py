@@ -294,8 +294,17 @@ class CarbonCalculator:
         started = self.monotonic()
         user_ids = [str(u["$id"]) for u in self.store.find(USERS, [Query.equal("account_id", account_id)])]
         if not user_ids:
-            return {"ok": True, "done": True, "next_cursor": None, "checked": 0, "recalculated": 0}
+            return {
+                "ok": True,
+                "done": True,
+                "next_cursor": None,
+                "checked": 0,
+                "recalculated": 0,
+                "skipped": [],
+                "methodology_version": self.version,
+            }
         checked = recalculated = 0
+        skipped: list[dict[str, str]] = []
         position = cursor
         done = False
         while self.monotonic() - started < self.budget_s:
@@ -303,7 +312,16 @@ class CarbonCalculator:
             if position is not None:
                 queries.append(Query.greater_than("$id", position))
             page = self.store.find(ACTIVITIES, queries)
-            stale = [str(r["$id"]) for r in page if self._stale(r)]
+            stale: list[str] = []
+            for r in page:
+                if not self._stale(r):
+                    continue
+                try:
+                    activity_from_row(r)
+                except ValidationError as exc:  # one malformed row must not block the rest, forever
+                    skipped.append({"activity_id": str(r["$id"]), "error": exc.message[:200]})
+                    continue
+                stale.append(str(r["$id"]))
             for i in range(0, len(stale), ACTIVITIES_PER_TRANSACTION):
                 _, results = self._calculate_and_write(stale[i : i + ACTIVITIES_PER_TRANSACTION], only_stale=True)
                 recalculated += len(results)
@@ -319,6 +337,7 @@ class CarbonCalculator:
             "next_cursor": None if done else position,
             "checked": checked,
             "recalculated": recalculated,
+            "skipped": skipped[:20],
             "methodology_version": self.version,
         }
 

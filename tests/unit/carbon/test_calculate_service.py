@@ -290,3 +290,15 @@ def test_conflicts_that_never_end_are_reported_and_write_nothing() -> None:
     with pytest.raises(ConflictError):
         service.handle(row, EVENT)
     assert store.rows("calculations") == []
+
+
+def test_a_malformed_row_is_skipped_and_named_not_blocking_the_rest() -> None:
+    service, store, _ = build()
+    seed_user(store, "gh_1", ALICE)
+    seed_activity(store, ci("a1"))
+    store.seed("activities", "a2", {**activity_row(ci("a2"), []), "type": "meeting"})  # written by an old bug
+    seed_activity(store, ci("a3"))
+    answer = service.handle({"action": "recalculate"}, USER)
+    assert answer["recalculated"] == 2
+    assert [s["activity_id"] for s in answer["skipped"]] == ["a2"]
+    assert "type" in answer["skipped"][0]["error"]
