@@ -80,6 +80,19 @@ TEST_APPWRITE_JSON: dict[str, Any] = {
             ],
             "indexes": [],
         },
+        {
+            # Disabled: invisible to users, still usable with a key.
+            "$id": "archive",
+            "$permissions": ['read("any")', 'create("any")'],
+            "databaseId": DB,
+            "name": "Archive",
+            "enabled": False,
+            "rowSecurity": False,
+            "columns": [
+                {"key": "name", "type": "string", "required": False, "array": False, "size": 50, "default": None},
+            ],
+            "indexes": [],
+        },
     ],
 }
 

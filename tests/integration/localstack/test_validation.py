@@ -158,3 +158,27 @@ def test_bad_permission_strings(tables: TablesDB, stack: StackHandle, permission
 def test_write_permission_expands_to_update_and_delete(tables: TablesDB) -> None:
     row = tables.create_row(DB, "notes", "n1", note(), permissions=['read("any")', 'write("user:u1")'])
     assert row.permissions == ['read("any")', 'update("user:u1")', 'delete("user:u1")']
+
+
+@pytest.mark.parametrize("path", ["/tablesdb/_bad/tables/notes/rows", f"/tablesdb/{DB}/tables/notes/rows/_x"])
+def test_path_ids_are_checked_as_uids(stack: StackHandle, path: str) -> None:
+    response = requests.get(
+        stack.endpoint + path,
+        headers={"X-Appwrite-Project": stack.project_id, "X-Appwrite-Key": stack.api_key},
+        timeout=5,
+    )
+    body = response.json()
+    assert (response.status_code, body["type"]) == (400, "general_argument_invalid")
+    assert body["message"].endswith(
+        "param: UID must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, and underscore. "
+        "Can't start with a leading underscore"
+    )
+
+
+def test_a_disabled_table_is_key_only(stack: StackHandle, tables: TablesDB) -> None:
+    tables.create_row(DB, "archive", "a1", {"name": "x"})
+    guest = TablesDB(stack.guest_client())
+    with pytest.raises(AppwriteException) as err:
+        guest.list_rows(DB, "archive")
+    assert (err.value.code, err.value.type) == (404, "table_not_found")
+    assert tables.list_rows(DB, "archive").total == 1
