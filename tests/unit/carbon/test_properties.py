@@ -199,6 +199,8 @@ def test_unrecognised_labels_give_low_confidence_not_an_error(labels: list[str])
 def test_each_missing_input_names_itself_in_the_reasons() -> None:
     cases = {
         "no duration reported": make_activity(runner_labels=["ubuntu-latest"]),
+        # the webhook writes 0 s and duration_known=false for a job that has not completed
+        "no duration reported: assumed 300": make_activity(duration_s=0.0, details={"duration_known": False}),
         "changed lines unknown": make_activity(type="commit"),
         "self-hosted runner without a configured profile": make_activity(runner_labels=["self-hosted", "linux"]),
         "repository visibility unknown": make_activity(runner_labels=["ubuntu-latest"], duration_s=60),
