@@ -621,16 +621,44 @@ class Database:
                     )[column.key]
                 if stored_default is not None:
                     conn.execute(f"UPDATE {table.sql_name} SET {quote_ident(column.key)} = ?", (stored_default,))  # noqa: S608 - identifiers are schema-checked and quoted; values are bound
+        self._sync_indexes(table)
+
+    def _sync_indexes(self, table: TableSchema) -> None:
+        """Make the SQLite indexes match the declared ones: create new, rebuild changed, drop undeclared."""
+        conn = self.conn
+        prefix = f"ix__{table.database_id}__{table.table_id}__"
+        wanted: dict[str, str] = {}
         for index in table.indexes:
             if index.type not in ("key", "unique") or not index.columns:
-                continue
+                continue  # fulltext: queries scan instead
             unique = "UNIQUE " if index.type == "unique" else ""
-            name = quote_ident(f"ix__{table.database_id}__{table.table_id}__{index.key}")
             parts = []
             for i, col in enumerate(index.columns):
                 order = index.orders[i] if i < len(index.orders) else "ASC"
                 parts.append(f"{quote_ident(col)} {'DESC' if str(order).upper() == 'DESC' else 'ASC'}")
-            conn.execute(f"CREATE {unique}INDEX IF NOT EXISTS {name} ON {table.sql_name} ({', '.join(parts)})")
+            name = prefix + index.key
+            wanted[name] = f"CREATE {unique}INDEX {quote_ident(name)} ON {table.sql_name} ({', '.join(parts)})"
+        existing = {
+            str(r["name"]): str(r["sql"])
+            for r in conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                (table.sql_name.strip('"').replace('""', '"'),),
+            ).fetchall()
+            if str(r["name"]).startswith(prefix)
+        }
+        for name, sql in existing.items():
+            if wanted.get(name) != sql:
+                conn.execute(f"DROP INDEX {quote_ident(name)}")
+        for name, sql in wanted.items():
+            if existing.get(name) == sql:
+                continue
+            try:
+                conn.execute(sql)
+            except sqlite3.IntegrityError as exc:
+                raise RuntimeError(
+                    f"cannot create unique index {name.removeprefix(prefix)!r} on table {table.table_id!r}: "
+                    f"rows already in {self.path} break it ({exc})"
+                ) from exc
 
     def read(self, fn: Callable[[Writer], T]) -> T:
         with self._lock:

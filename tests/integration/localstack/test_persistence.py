@@ -91,3 +91,20 @@ def test_the_real_appwrite_json_is_served_as_declared(tmp_path: Path) -> None:
                     f"{stack.endpoint}/tablesdb/{database['$id']}/tables/{table_id}", headers=headers, timeout=5
                 ).json()
                 assert _mismatches(served, table) == [], table_id
+
+
+def test_a_dropped_unique_index_stops_being_enforced(tmp_path: Path) -> None:
+    db_path = tmp_path / "data.sqlite3"
+    with run_stack(write_root(tmp_path / "v1"), db_path=db_path) as first:
+        TablesDB(first.client()).create_row(DB, "notes", "n1", note(slug="same"))
+
+    schema = copy.deepcopy(TEST_APPWRITE_JSON)
+    notes = next(t for t in schema["tables"] if t["$id"] == "notes")
+    notes["indexes"] = [i for i in notes["indexes"] if i["key"] != "uniq_slug"]
+    with run_stack(write_root(tmp_path / "v2", schema), db_path=db_path) as second:
+        tables = TablesDB(second.client())
+        tables.create_row(DB, "notes", "n2", note(slug="same"))
+        assert tables.list_rows(DB, "notes", [Query.equal("slug", "same")]).total == 2
+
+    with pytest.raises(RuntimeError, match="uniq_slug"), run_stack(write_root(tmp_path / "v1"), db_path=db_path):
+        pass  # declaring it unique again while duplicates exist is refused at start-up, loudly
