@@ -17,12 +17,13 @@ was cached or stale, and gives a confidence with the reason.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from appwrite.query import Query
 from cachetools import LRUCache, TTLCache
@@ -33,12 +34,13 @@ from ..adapters.shipped_factors import ShippedFactor, ShippedFactors
 from ..clock import Clock, parse_iso, to_iso, utc_now
 from ..domain.models import Confidence, EmissionFactor
 from ..domain.regions import Region, RegionKind, parse_region, row_id_for
-from ..errors import CircuitOpenError, EcoTraceError
+from ..errors import CircuitOpenError, EcoTraceError, StorageError, UpstreamError
 from ..ports import Row, Store
 from ..resilience import CircuitBreaker, MonotonicClock, retry_call, retry_policy
 from ..settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TABLE = "emission_factors"
 CACHE_TTL_S = 6 * 3600.0  # the seed's 6 hours
@@ -119,6 +121,7 @@ class EmissionFactorResolver:
             maxsize=MEMORY_ENTRIES, ttl=ttl_s, timer=lambda: self._clock().timestamp()
         )
         self._last_live: LRUCache[str, EmissionFactor] = LRUCache(maxsize=MEMORY_ENTRIES)
+        self._cache_lock = threading.Lock()  # cachetools caches are not thread-safe
 
     # ---- construction ------------------------------------------------------------------------------------------
     @classmethod
@@ -176,8 +179,13 @@ class EmissionFactorResolver:
                 STORE_SOURCE: store,
                 "shipped": {"configured": True, "state": "closed", "datasets": sorted(self.shipped.sources)},
             },
-            "memory_cache": {"entries": len(self._memory), "ttl_s": self.ttl_s},
+            "memory_cache": {"entries": self._memory_size(), "ttl_s": self.ttl_s},
         }
+
+    def _memory_size(self) -> int:
+        with self._cache_lock:
+            self._memory.expire()
+            return len(self._memory)
 
     def refresh(self, *, within_s: float = 3600.0, limit: int = 50) -> RefreshReport:
         """Re-fetch live values whose rows expire within ``within_s`` (for a schedule); at most ``limit``."""
@@ -260,15 +268,15 @@ class EmissionFactorResolver:
 
     def _resolve_live(self, region: Region, target: Target, notes: list[str]) -> EmissionFactor | None:
         key = self._cache_key(target)
-        hit = self._memory.get(key)
-        if hit is not None:
+        with self._cache_lock:
+            hit = self._memory.get(key)
+        now = self._clock()
+        if hit is not None and (now - hit.fetched_at).total_seconds() < self.ttl_s:  # fresh by its own fetch time
             return self._for(region, hit, cached=True, notes=notes)
         row = self._store_get(key)
         stored = self._from_row(row) if row is not None else None
-        now = self._clock()
         if stored is not None and row is not None and self._row_fresh(row, now):
-            self._memory[key] = stored
-            self._last_live[key] = stored
+            self._remember(key, stored, persist=False)
             return self._for(region, stored, cached=True, notes=notes)
         try:
             reading = self._fetch_live(target)
@@ -277,7 +285,8 @@ class EmissionFactorResolver:
                 notes.append(f"Electricity Maps has no live data for {target.describe()}")
                 return None
             why = f"live source unavailable ({exc.code}: {exc.message})"
-            stale = self._last_live.get(key)
+            with self._cache_lock:
+                stale = self._last_live.get(key)
             if stored is not None and (stale is None or stored.fetched_at > stale.fetched_at):
                 stale = stored
             if stale is not None and (now - stale.fetched_at).total_seconds() <= self.max_stale_s:
@@ -294,7 +303,17 @@ class EmissionFactorResolver:
         live = self.live
         if live is None:
             raise CircuitOpenError("no live source")
-        return self.live_breaker.call(lambda: retry_call(lambda: live.latest(target), self._retry))
+
+        def attempt() -> LiveReading:
+            try:
+                return live.latest(target)
+            except EcoTraceError:
+                raise
+            except Exception as exc:  # a bug or an unmapped client error must not break the hierarchy
+                log.exception("unexpected error from the live source")
+                raise UpstreamError(f"live source failed unexpectedly ({type(exc).__name__})") from exc
+
+        return self.live_breaker.call(lambda: retry_call(attempt, self._retry))
 
     def _live_factor(self, key: str, reading: LiveReading) -> EmissionFactor:
         when = reading.measured_at
@@ -326,13 +345,14 @@ class EmissionFactorResolver:
         )
 
     def _remember(self, key: str, factor: EmissionFactor, *, persist: bool) -> None:
-        self._memory[key] = factor
-        self._last_live[key] = factor
+        with self._cache_lock:
+            self._memory[key] = factor
+            self._last_live[key] = factor
         if persist and self.store is not None:
             row = self._to_row(key, factor)
             store = self.store
             try:
-                self.store_breaker.call(lambda: store.upsert(TABLE, row_id_for(key), row))
+                self.store_breaker.call(lambda: _guarded(lambda: store.upsert(TABLE, row_id_for(key), row)))
             except EcoTraceError as exc:
                 log.warning("emission_factors cache write failed: %s", exc.code)
 
@@ -341,7 +361,7 @@ class EmissionFactorResolver:
         if store is None:
             return None
         try:
-            return self.store_breaker.call(lambda: store.get(TABLE, row_id_for(key)))
+            return self.store_breaker.call(lambda: _guarded(lambda: store.get(TABLE, row_id_for(key))))
         except EcoTraceError as exc:
             log.warning("emission_factors cache read failed: %s", exc.code)
             return None
@@ -557,6 +577,17 @@ class EmissionFactorResolver:
                 "confidence_reason": _join([reason, *notes]),
             }
         )
+
+
+def _guarded(fn: Callable[[], T]) -> T:
+    """Store calls: anything but our own errors (a bug, an unwrapped client error) becomes StorageError."""
+    try:
+        return fn()
+    except EcoTraceError:
+        raise
+    except Exception as exc:
+        log.exception("unexpected error from the emission_factors table")
+        raise StorageError(f"store failed unexpectedly ({type(exc).__name__})") from exc
 
 
 def _join(parts: Sequence[str]) -> str:

@@ -1,0 +1,79 @@
+"""Odd failures never break an answer; cached rows are not served past their own expiry; Retry-After parsing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+from factors_helpers import FakeClock, FakeMonotonic, LiveStub, mock_client
+from factors_memory_store import FactorsMemoryStore
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ecotrace.adapters.electricity_maps import parse_retry_after
+from ecotrace.adapters.shipped_factors import ShippedFactors
+from ecotrace.resilience import retry_policy
+from ecotrace.services.emission_factors import EmissionFactorResolver, FactorSource
+
+
+def make(stub: LiveStub, store: FactorsMemoryStore | None, clock: FakeClock) -> EmissionFactorResolver:
+    return EmissionFactorResolver(
+        ShippedFactors.load(),
+        mock_client(stub, clock),
+        store,
+        clock,
+        monotonic=FakeMonotonic(),
+        retry=retry_policy(attempts=1, sleep=lambda s: None),
+    )
+
+
+def test_a_row_read_from_the_table_is_not_served_past_its_own_expiry(
+    store: FactorsMemoryStore, clock: FakeClock
+) -> None:
+    stub = LiveStub({"DE": 380})
+    make(stub, store, clock).resolve("DE")  # the row: fetched at 12:00, expires 18:00
+    clock.advance(5 * 3600)
+    later = make(stub, store, clock)
+    assert later.resolve("DE").cached  # 17:00, from the table into memory
+    stub.intensity["DE"] = 290
+    clock.advance(1.5 * 3600)  # 18:30: the memory entry is young, but the value is 6.5 h old
+    factor = later.resolve("DE")
+    assert (factor.g_co2e_per_kwh, factor.cached) == (290, False)
+
+
+def test_an_unexpected_client_failure_falls_back(clock: FakeClock) -> None:
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("bug in a transport")
+
+    resolver = EmissionFactorResolver(ShippedFactors.load(), mock_client(broken, clock), None, clock)
+    factor = resolver.resolve("DE")
+    assert factor.source == FactorSource.COUNTRY_ANNUAL
+    assert "unexpectedly (RuntimeError)" in factor.confidence_reason
+
+
+def test_an_unexpected_store_failure_falls_back(store: FactorsMemoryStore, clock: FakeClock) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise KeyError("surprise")
+
+    store._get = explode  # type: ignore[method-assign,assignment]
+    stub = LiveStub({"DE": 380})
+    resolver = make(stub, store, clock)
+    assert resolver.resolve("DE").g_co2e_per_kwh == 380
+    assert "unexpectedly (KeyError)" in resolver.health()["sources"]["emission_factors_table"]["last_error"]
+
+
+def test_retry_after_forms() -> None:
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("120", now) == 120
+    assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now) == 30
+    assert parse_retry_after(format_datetime(now - timedelta(seconds=30), usegmt=True), now) == 0
+    assert parse_retry_after("soon", now) is None
+    assert parse_retry_after("²", now) is None
+    assert parse_retry_after(None, now) is None
+
+
+@given(st.text(max_size=60))
+def test_retry_after_never_raises(text: str) -> None:
+    value = parse_retry_after(text, datetime(2026, 11, 25, tzinfo=UTC))
+    assert value is None or value >= 0
