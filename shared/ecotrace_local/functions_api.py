@@ -92,6 +92,7 @@ class Execution:
     logs: str = ""
     errors: str = ""
     duration_s: float = 0.0
+    scheduled_at: str | None = None
 
     def to_json(self, *, include_logs: bool, full_response: bool) -> dict[str, Any]:
         """The Execution model. ``full_response``: the sync create answer (all response headers and the body);
@@ -123,7 +124,7 @@ class Execution:
             "logs": self.logs if include_logs else "",
             "errors": self.errors if include_logs else "",
             "duration": round(self.duration_s, 6),
-            "scheduledAt": None,
+            "scheduledAt": self.scheduled_at,
         }
 
     def read_roles(self) -> frozenset[str]:
@@ -176,6 +177,7 @@ class Call:
     host: str = "localhost"
     port: int = 80
     scheme: str = "http"
+    scheduled_at: datetime | None = None  # a one-off delayed execution (async only)
 
 
 class FunctionsService:
@@ -221,9 +223,8 @@ class FunctionsService:
             os.environ[key] = value
         self.triggers = EventTriggers(self)
         self.triggers.start(self.stack.bus)
-        self.scheduler = Scheduler(self)
-        if config.run_schedules:
-            self.scheduler.start()
+        self.scheduler = Scheduler(self, cron=config.run_schedules)
+        self.scheduler.start()
 
     def uninstall(self) -> None:
         if self.scheduler is not None:
@@ -293,6 +294,8 @@ class FunctionsService:
     def start(self, spec: FunctionSpec, call: Call) -> Execution:
         """Create the execution; run it now (sync) or in the background (async, event, schedule)."""
         execution_id = _execution_id()
+        if call.scheduled_at is not None:
+            return self._schedule_once(spec, call, execution_id)
         headers = self._function_headers(spec, call, execution_id)
         # What the execution records of the request: the caller's headers, never the server-set x-appwrite-*
         # (the execution key must not leak to whoever reads the execution).
@@ -317,6 +320,35 @@ class FunctionsService:
                 self.store.put(replace(execution, status="failed", errors="The local stack is shutting down."))
             return execution
         return self._run(spec, call, execution, headers, wait_s=SYNC_LIMIT_S if call.trigger == "http" else None)
+
+    def _schedule_once(self, spec: FunctionSpec, call: Call, execution_id: str) -> Execution:
+        """A ``scheduledAt`` execution: stored as ``scheduled`` (trigger ``schedule``) and started by the scheduler
+        when due, with its headers (and execution key) made then. Pending ones are dropped at shutdown."""
+        assert call.scheduled_at is not None
+        execution = Execution(
+            id=execution_id,
+            function_id=spec.id,
+            trigger="schedule",
+            status="scheduled",
+            method=call.method,
+            path=call.path,
+            request_headers={k.lower(): v for k, v in call.headers.items() if not k.lower().startswith("x-appwrite-")},
+            permissions=[f'read("user:{call.user_id}")'] if call.user_id else [],
+            scheduled_at=call.scheduled_at.isoformat(timespec="milliseconds"),
+        )
+        self.store.put(execution)
+        due_call = replace(call, scheduled_at=None, is_async=True, trigger="schedule")
+
+        def launch() -> None:
+            headers = self._function_headers(spec, due_call, execution_id)
+            waiting = replace(execution, status="waiting", updated_at=_now_iso())
+            self.store.put(waiting)
+            self._background.submit(self._run_logged, spec, due_call, waiting, headers)
+
+        if self.scheduler is None:
+            raise AppwriteError(503, "general_service_disabled", "The scheduler is not running.")
+        self.scheduler.add_one_off(call.scheduled_at, launch)
+        return execution
 
     def _run_logged(self, spec: FunctionSpec, call: Call, execution: Execution, headers: dict[str, str]) -> None:
         try:
@@ -494,8 +526,8 @@ def _call_from_params(params: Mapping[str, Any], caller: Caller, request: Reques
     headers = params.get("headers") or {}
     if not isinstance(headers, dict) or len(headers) > MAX_HEADER_KEYS:
         raise argument_invalid("headers", "Value must be a valid object with at most 100 keys")
-    if params.get("scheduledAt"):
-        raise AppwriteError(400, "general_bad_request", "Scheduled executions are not supported by the local stack.")
+    is_async = _is_true(params.get("async", False))
+    scheduled_at = _scheduled_at(params.get("scheduledAt"), is_async)
     user_id = caller.user_id if caller.kind == "user" else ""
     return Call(
         trigger="http",
@@ -504,11 +536,33 @@ def _call_from_params(params: Mapping[str, Any], caller: Caller, request: Reques
         headers={str(k): str(v) for k, v in headers.items()},
         body=body.encode("utf-8"),
         user_id=user_id or "",
-        is_async=_is_true(params.get("async", False)),
+        is_async=is_async,
         client_ip=_client_ip(request),
         host=request.url.hostname or "localhost",
         port=request.url.port or 80,
+        scheduled_at=scheduled_at,
     )
+
+
+MIN_SCHEDULE_AHEAD_S = 60  # Appwrite: scheduledAt at least one minute in the future
+
+
+def _scheduled_at(raw: Any, is_async: bool) -> datetime | None:
+    """``scheduledAt``: ISO 8601, async only, at least a minute ahead (else 400 ``general_bad_request``)."""
+    if raw in (None, ""):
+        return None
+    if not is_async:
+        raise AppwriteError(
+            400, "general_bad_request", "Scheduled executions must run asynchronously. Set async to true."
+        )
+    try:
+        moment = datetime.fromisoformat(str(raw))
+    except ValueError:
+        raise argument_invalid("scheduledAt", "Value must be valid date in ISO 8601 format.") from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if (moment - datetime.now(UTC)).total_seconds() < MIN_SCHEDULE_AHEAD_S:
+        raise AppwriteError(400, "general_bad_request", "Execution schedule must be at least 1 minute from now.")
+    return moment.astimezone(UTC)
 
 
 def routes(stack: Any) -> list[BaseRoute]:

@@ -130,11 +130,14 @@ class Scheduler:
         *,
         clock: Callable[[], datetime] = _utc_now,
         poll_s: float = 1.0,
+        cron: bool = True,
     ) -> None:
         self.service = service
         self.clock = clock
         self.poll_s = poll_s
+        self.cron = cron  # appwrite.json schedules fire on their own (one-off scheduledAt executions always do)
         self._next_due: dict[str, datetime] = {}
+        self._one_offs: list[tuple[datetime, Callable[[], None]]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -161,14 +164,30 @@ class Scheduler:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        if self._thread is not None or not self._next_due:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="fn-scheduler", daemon=True)
-        self._thread.start()
+        """Run the clock loop if there is anything to fire: cron schedules (when enabled) or one-offs."""
+        with self._lock:
+            needed = (self.cron and bool(self._next_due)) or bool(self._one_offs)
+            if self._thread is not None or not needed or self._stop.is_set():
+                return
+            self._thread = threading.Thread(target=self._loop, name="fn-scheduler", daemon=True)
+            self._thread.start()
+
+    def add_one_off(self, due: datetime, launch: Callable[[], None]) -> None:
+        """Call ``launch`` once, when the clock reaches ``due`` (a ``scheduledAt`` execution)."""
+        with self._lock:
+            self._one_offs.append((due, launch))
+        self.start()
+
+    def pending_one_offs(self) -> list[datetime]:
+        with self._lock:
+            return sorted(due for due, _ in self._one_offs)
 
     def stop(self) -> None:
         self._stop.set()
+        with self._lock:
+            if self._one_offs:
+                logger.warning("%d scheduled executions dropped at shutdown", len(self._one_offs))
+            self._one_offs.clear()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -185,11 +204,15 @@ class Scheduler:
         moment = now or self.clock()
         fired: list[Execution] = []
         with self._lock:
-            due = [fid for fid, at in self._next_due.items() if at <= moment]
+            due = [fid for fid, at in self._next_due.items() if at <= moment] if self.cron else []
             for fid in due:
                 self._next_due[fid] = self._after(self.service.specs[fid], moment)
+            launches = [launch for at, launch in self._one_offs if at <= moment]
+            self._one_offs = [(at, launch) for at, launch in self._one_offs if at > moment]
         for fid in due:
             fired.append(self._fire(fid, wait=False))
+        for launch in launches:
+            launch()
         return fired
 
     def fire_next_due(self, *, wait: bool = False) -> Execution | None:

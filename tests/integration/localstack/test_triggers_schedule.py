@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.functions import Functions
 from appwrite.services.tables_db import TablesDB
@@ -60,3 +62,36 @@ def test_schedules_run_only_when_enabled_and_stop_with_the_stack(tmp_path: Path)
     assert not scheduler.running
     with sample_stack(tmp_path / "off", run_schedules=False) as stack:
         assert not stack.stack.functions.scheduler.running
+
+
+def test_a_scheduled_at_execution_waits_for_its_time_then_runs(tmp_path: Path) -> None:
+    with sample_stack(tmp_path) as stack:
+        functions = Functions(stack.client())
+        at = datetime.now(UTC) + timedelta(minutes=5)
+        created = functions.create_execution("cron", xasync=True, scheduled_at=at.isoformat())
+        assert created.status.value == "scheduled"
+        assert created.trigger.value == "schedule"
+        assert created.scheduledat is not None
+        assert datetime.fromisoformat(created.scheduledat) == at.replace(microsecond=at.microsecond // 1000 * 1000)
+        scheduler = stack.stack.functions.scheduler
+        assert len(scheduler.pending_one_offs()) == 1
+        scheduler.clock = lambda: at + timedelta(seconds=1)  # five minutes pass
+        done = wait_for(
+            lambda: (e := functions.get_execution("cron", created.id)).status.value == "completed" and e,
+            what="the scheduled execution",
+        )
+        assert done.trigger.value == "schedule"
+        (seen,) = _seen(stack)
+        assert seen["trigger"] == "schedule"
+
+
+@pytest.mark.parametrize(
+    ("xasync", "minutes_ahead"),
+    [(False, 5), (True, 0)],  # must be async; must be at least a minute ahead
+)
+def test_scheduled_at_rules_are_enforced(tmp_path: Path, xasync: bool, minutes_ahead: int) -> None:
+    with sample_stack(tmp_path) as stack:
+        at = datetime.now(UTC) + timedelta(minutes=minutes_ahead)
+        with pytest.raises(AppwriteException) as refused:
+            Functions(stack.client()).create_execution("cron", xasync=xasync, scheduled_at=at.isoformat())
+        assert (refused.value.code, refused.value.type) == (400, "general_bad_request")
