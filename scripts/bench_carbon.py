@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import platform
 import statistics
 import sys
@@ -123,7 +124,8 @@ def table(rows: list[tuple[str, float, float, int]], n: int) -> str:
         "",
         f"CPU time (`time.process_time_ns`) of one calculation in-process with a warm emission factor: plan, "
         f"factor lookup, the three bounds, and both storage shapes. {n} samples per case after 200 warm-up runs, "
-        f"GC off during sampling. Python {platform.python_version()} on {platform.machine()}.",
+        f"GC off during sampling. Python {platform.python_version()} on {platform.machine()}, "
+        f"1-minute load average {os.getloadavg()[0]:.1f} when measured (a shared machine: p99 is noisy).",
         "",
         f"Command: `.venv/bin/python scripts/bench_carbon.py --samples {n} --write`",
         "",
