@@ -388,14 +388,17 @@ class FunctionsService:
             updated_at=_now_iso(),
         )
         self.store.put(execution)
-        logger.info(
-            "execution %s of %s (%s): %s %d in %.3fs",
+        # A failed execution is a warning with its errors, so a developer watching the stack's output sees why.
+        logger.log(
+            logging.WARNING if execution.status == "failed" else logging.INFO,
+            "execution %s of %s (%s): %s %d in %.3fs%s",
             execution.id,
             spec.id,
             call.trigger,
             execution.status,
             outcome.status_code,
             outcome.duration_s,
+            f"\n{outcome.errors}" if execution.status == "failed" and outcome.errors else "",
         )
         for listener in list(self._listeners):
             try:
