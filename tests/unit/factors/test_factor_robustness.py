@@ -77,3 +77,13 @@ def test_retry_after_forms() -> None:
 def test_retry_after_never_raises(text: str) -> None:
     value = parse_retry_after(text, datetime(2026, 11, 25, tzinfo=UTC))
     assert value is None or value >= 0
+
+
+def test_a_point_is_resolved_live_and_cached_under_a_valid_row_id(store: FactorsMemoryStore, clock: FakeClock) -> None:
+    stub = LiveStub({"DE": 333})
+    factor = make(stub, store, clock).resolve({"lat": 52.52, "lon": 13.405, "country": "DE"})
+    assert (factor.source, factor.zone, factor.region) == (FactorSource.ELECTRICITY_MAPS, "DE", "geo:52.52,13.40")
+    assert set(stub.requests[0].url.params) == {"lat", "lon"}
+    assert store.rows["emission_factors"]["geo.52.52_13.40"]["region"] == "geo:52.52,13.40"
+    stub.fail_with = 503
+    assert make(stub, store, clock).resolve({"lat": 52.52, "lon": 13.40}).cached
