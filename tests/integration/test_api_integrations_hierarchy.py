@@ -148,3 +148,19 @@ def test_an_unreachable_store_does_not_stop_answers(fake: FakeElectricityMaps) -
     fake.always = Scripted(500, {"error": "down"})
     assert res.resolve("FR").source == FactorSource.COUNTRY_ANNUAL
     assert res.health()["sources"]["emission_factors_table"]["last_error"].startswith("storage_unavailable")
+
+
+def test_refresh_finds_expiring_rows_in_the_real_table(fake: FakeElectricityMaps, store: AppwriteStore) -> None:
+    clock = Clock()
+    res = resolver(fake, store, clock)
+    for region in ("DE", "FR", "US-CA"):
+        res.resolve(region)
+    clock.now += timedelta(hours=2)
+    res.resolve("PL")  # expires two hours after the others
+    clock.now += timedelta(hours=3, minutes=30)  # DE, FR, US-CAL-CISO expire within the hour; PL does not
+    fake.intensity["DE"] = 211
+    report = res.refresh(within_s=3600)
+    assert (report.checked, report.refreshed, report.failed) == (3, 3, [])
+    row = store.get("emission_factors", "DE")
+    assert row is not None
+    assert row["factor_kg_co2_per_kwh"] == pytest.approx(0.211)
