@@ -387,7 +387,8 @@ class FunctionsService:
             duration_s=outcome.duration_s,
             updated_at=_now_iso(),
         )
-        self.store.put(execution)
+        # Stored copies never show the body (Appwrite returns it only to the sync caller): don't keep it in memory.
+        self.store.put(replace(execution, response_body=b""))
         # A failed execution is a warning with its errors, so a developer watching the stack's output sees why.
         logger.log(
             logging.WARNING if execution.status == "failed" else logging.INFO,
