@@ -153,7 +153,7 @@ def test_git_carbon_is_monotone_in_size(kind: str, l1: int, l2: int, files: int,
 @settings(max_examples=100, deadline=None)
 @given(
     kind=st.sampled_from(["ci_run", "deployment", "commit", "pr"]),
-    labels=st.lists(st.sampled_from(KNOWN_LABELS[:-1]), min_size=1, max_size=2),
+    labels=st.lists(st.one_of(st.sampled_from(KNOWN_LABELS[:-1]), st.text(max_size=12)), min_size=1, max_size=2),
     duration=st.floats(min_value=1, max_value=86400),
     added=st.integers(min_value=0, max_value=10**5),
     conf=confidence_st,
@@ -210,3 +210,12 @@ def test_each_missing_input_names_itself_in_the_reasons() -> None:
         result = run(activity)
         assert any(phrase in reason for reason in result.confidence_reasons), (phrase, result.confidence_reasons)
         assert result.confidence in (Confidence.LOW, Confidence.MEDIUM)
+
+
+def test_a_deployment_with_known_duration_and_target_is_medium() -> None:
+    known = run(make_activity(type="deployment", duration_s=240, region="azure:westeurope"))
+    assert known.confidence == Confidence.MEDIUM
+    assert run(make_activity(type="deployment", duration_s=240)).confidence == Confidence.LOW
+    assert run(make_activity(type="deployment", region="DE")).confidence == Confidence.LOW
+    odd_labels = run(make_activity(type="deployment", duration_s=240, region="DE", runner_labels=["prod-box"]))
+    assert odd_labels.confidence == Confidence.MEDIUM

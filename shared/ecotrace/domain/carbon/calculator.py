@@ -106,7 +106,8 @@ def plan_for(activity: Activity, config: CalculationConfig | None = None, m: Met
 
     if activity.type in (ActivityType.CI_RUN, ActivityType.DEPLOYMENT):
         profile = profile_for(activity.runner_labels, _repo_private(activity), m, config.self_hosted)
-        reasons.extend(profile.reasons)
+        if not (activity.type == ActivityType.DEPLOYMENT and profile.assumed):
+            reasons.extend(profile.reasons)  # (a deployment's assumed machine is covered by its own reason)
         if reported_duration_s(activity) is None:
             default_s = m.v("ci.default_duration_s")
             reasons.append((Confidence.LOW, f"no duration reported: assumed {default_s:g} s"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -92,6 +93,7 @@ class RunnerProfile:
     region: str | None = None  # configured self-hosted region
     source: str = ""
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
+    assumed: bool = False  # no label told us the machine: the default runner stands in
 
     def describe(self) -> dict[str, object]:
         return {
@@ -248,4 +250,4 @@ def profile_for(
     shown = [label[:40] for label in norm[:5]]
     assumed = f"assumed a {fallback.vcpu:g}-vCPU GitHub-hosted runner"
     what = f"runner labels not recognised, {assumed}: {shown!r}" if norm else f"no runner labels: {assumed}"
-    return _from_spec(fallback, [(Confidence.LOW, what)])
+    return dataclasses.replace(_from_spec(fallback, [(Confidence.LOW, what)]), assumed=True)
