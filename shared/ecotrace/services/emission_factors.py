@@ -47,6 +47,7 @@ CACHE_TTL_S = 6 * 3600.0  # the seed's 6 hours
 MAX_STALE_S = 7 * 24 * 3600.0  # an older live value is not served, even as stale
 OLD_DATA_YEARS = 4  # an annual value older than this is low confidence
 MEMORY_ENTRIES = 4096
+BATCH_LIVE_BUDGET_S = 10.0  # a batch spends at most this long waiting on the live source
 
 
 class FactorSource(StrEnum):
@@ -103,6 +104,7 @@ class EmissionFactorResolver:
         self.live = live
         self.store = store
         self._clock = clock
+        self._monotonic = monotonic
         self.ttl_s = ttl_s
         self.max_stale_s = max_stale_s
         self._no_live_reason = no_live_reason
@@ -150,6 +152,17 @@ class EmissionFactorResolver:
 
         Never raises for bad input: unknown regions get the world average, low confidence, with the reason.
         """
+        return self._resolve(region, deadline=None)
+
+    def resolve_many(
+        self, regions: Iterable[object], *, live_budget_s: float = BATCH_LIVE_BUDGET_S
+    ) -> list[EmissionFactor]:
+        """Factors for several regions, in order. The live source gets at most ``live_budget_s`` in total: once
+        spent (a slow or dying API), the rest are served from caches and shipped tiers, so a batch stays quick."""
+        deadline = self._monotonic() + live_budget_s
+        return [self._resolve(r, deadline=deadline) for r in regions]
+
+    def _resolve(self, region: object, *, deadline: float | None) -> EmissionFactor:
         parsed = self.parse(region)
         notes: list[str] = [parsed.reason] if parsed.reason else []
         target = self._live_target(parsed)
@@ -157,13 +170,10 @@ class EmissionFactorResolver:
             if self.live is None:
                 notes.append(self._no_live_reason)
             else:
-                answer = self._resolve_live(parsed, target, notes)
+                answer = self._resolve_live(parsed, target, notes, deadline)
                 if answer is not None:
                     return answer
         return self._resolve_shipped(parsed, notes)
-
-    def resolve_many(self, regions: Iterable[object]) -> list[EmissionFactor]:
-        return [self.resolve(r) for r in regions]
 
     def health(self) -> dict[str, Any]:
         """Each source's state, without secrets."""
@@ -266,7 +276,9 @@ class EmissionFactorResolver:
                 return None
         return Target(zone=key) if key.upper() in self.shipped.catalogue.zones else None
 
-    def _resolve_live(self, region: Region, target: Target, notes: list[str]) -> EmissionFactor | None:
+    def _resolve_live(
+        self, region: Region, target: Target, notes: list[str], deadline: float | None = None
+    ) -> EmissionFactor | None:
         key = self._cache_key(target)
         with self._cache_lock:
             hit = self._memory.get(key)
@@ -279,6 +291,8 @@ class EmissionFactorResolver:
             self._remember(key, stored, persist=False)
             return self._for(region, stored, cached=True, notes=notes)
         try:
+            if deadline is not None and self._monotonic() >= deadline:
+                raise UpstreamError("not asked: this request's time budget for the live source is spent")
             reading = self._fetch_live(target)
         except EcoTraceError as exc:
             if isinstance(exc, ElectricityMapsError) and exc.kind in ("zone_not_found", "no_data"):

@@ -87,3 +87,25 @@ def test_a_point_is_resolved_live_and_cached_under_a_valid_row_id(store: Factors
     assert store.rows["emission_factors"]["geo.52.52_13.40"]["region"] == "geo:52.52,13.40"
     stub.fail_with = 503
     assert make(stub, store, clock).resolve({"lat": 52.52, "lon": 13.40}).cached
+
+
+def test_a_batch_stops_waiting_on_a_slow_live_source(clock: FakeClock) -> None:
+    monotonic = FakeMonotonic()
+
+    class SlowStub(LiveStub):
+        def __call__(self, request: httpx.Request) -> httpx.Response:
+            monotonic.advance(4.0)  # every request takes 4 s
+            return super().__call__(request)
+
+    stub = SlowStub({"DE": 300, "FR": 40})
+    resolver = EmissionFactorResolver(ShippedFactors.load(), mock_client(stub, clock), None, clock, monotonic=monotonic)
+    factors = resolver.resolve_many(["DE", "FR", "PL", "aws:eu-west-1"], live_budget_s=10.0)
+    assert [f.source for f in factors] == [
+        FactorSource.ELECTRICITY_MAPS,  # 8 s: intensity + breakdown
+        FactorSource.ELECTRICITY_MAPS,  # started before the budget ran out
+        FactorSource.COUNTRY_ANNUAL,
+        FactorSource.CLOUD_REGION,
+    ]
+    assert "time budget" in factors[2].confidence_reason
+    assert len(stub.requests) == 4
+    assert resolver.live_breaker.state == "closed"  # a spent budget is not the source's failure
