@@ -161,3 +161,21 @@ def test_the_key_stays_out_of_repr(fake: FakeElectricityMaps) -> None:
     em = client(fake)
     assert KEY not in repr(em)
     assert KEY not in str(vars(em).get("base_url"))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "headers", "status"),
+    [
+        ("GET", "/carbon-intensity/latest", {"zone": "DE"}, {}, 401),
+        ("GET", "/carbon-intensity/latest", {"zone": "DE", "lat": "1", "lon": "2"}, {"auth-token": KEY}, 400),
+        ("GET", "/carbon-intensity/latest", {"lat": "95", "lon": "2"}, {"auth-token": KEY}, 400),
+        ("GET", "/carbon-intensity/latest", {}, {"auth-token": KEY}, 400),
+        ("GET", "/carbon-intensity/history", {"zone": "DE"}, {"auth-token": KEY}, 404),
+        ("POST", "/carbon-intensity/latest", {"zone": "DE"}, {"auth-token": KEY}, 405),
+    ],
+)
+def test_the_fake_is_strict(
+    fake: FakeElectricityMaps, method: str, path: str, params: dict[str, str], headers: dict[str, str], status: int
+) -> None:
+    response = httpx.request(method, fake.base_url + path, params=params, headers=headers, timeout=2)
+    assert response.status_code == status
