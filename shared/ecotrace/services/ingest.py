@@ -392,7 +392,11 @@ class WebhookIngest:
         calc_rows: list[dict[str, Any]] = []
         counted_new = [a for a in new if a.counted]
         if self.carbon is not None and counted_new:
-            with_carbon, calc_rows = self.carbon(counted_new)
+            try:
+                with_carbon, calc_rows = self.carbon(counted_new)
+            except (EcoTraceError, ArithmeticError, ValueError) as exc:  # the calculator's row trigger retries it
+                log.warning("carbon at ingest skipped (filled in later): %s", exc)
+                with_carbon, calc_rows = [], []
             by_id = {a.id: a for a in with_carbon}
             new = [by_id.get(a.id, a) for a in new]
         for activity in new:

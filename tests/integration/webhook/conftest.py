@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from wh_http import SECRET
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace_local.testing import StackHandle, run_stack
 
 ROOT = Path(__file__).resolve().parents[3]
-SECRET = "It's a Secret to Everybody"  # docs.github.com "Validating webhook deliveries"
 
 
 def webhook_only_appwrite_json() -> dict[str, object]:

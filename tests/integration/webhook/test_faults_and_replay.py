@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from wh_http import post, rows, signed_headers, snapshot
+from wh_http import SECRET, post, rows, signed_headers, snapshot
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
-from ecotrace.services.ingest import WebhookIngest
+from ecotrace.entrypoints.webhook import ingest_for
+from ecotrace.settings import Settings
 from ecotrace_local.testing import StackHandle
-from tests.integration.webhook.conftest import SECRET
 from tests.unit.webhook.wh_helpers import body_of, multi_commit_push
 
 COUNTED = ("activities", "users", "user_stats")
@@ -42,7 +42,8 @@ def test_failure_mid_delivery_then_replay(stack: StackHandle, store: AppwriteSto
     (kept,) = rows(store, "webhook_deliveries").values()
     assert kept["status"] == "failed"
 
-    result = WebhookIngest(store, secret=SECRET).replay(kept)
+    settings = Settings(endpoint=stack.endpoint, project_id=stack.project_id, github_webhook_secret=SECRET)
+    result = ingest_for(settings, store).replay(kept)
     assert result.status == 200
     assert snapshot(store, COUNTED) == undisturbed
     assert next(iter(rows(store, "webhook_deliveries").values()))["status"] == "processed"

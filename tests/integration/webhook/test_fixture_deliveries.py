@@ -6,11 +6,10 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-from wh_http import post, rows, signed_headers
+from wh_http import SECRET, post, rows, signed_headers
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace_local.testing import StackHandle
-from tests.integration.webhook.conftest import SECRET
 from tests.unit.webhook.wh_helpers import ALL_FIXTURES, COUNTED, PINGS, event_of, payload, raw
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -10,8 +11,18 @@ from ecotrace.domain.signature import sign
 from ecotrace.ports import Row, Store
 from ecotrace_local.testing import StackHandle
 
+SECRET = "It's a Secret to Everybody"  # docs.github.com "Validating webhook deliveries"
 TABLES = ("activities", "users", "user_stats", "webhook_deliveries", "calculations")
-VOLATILE = ("$createdAt", "$updatedAt", "$sequence", "first_seen_at", "received_at", "processed_at", "delivery_id")
+VOLATILE = (
+    "$createdAt",
+    "$updatedAt",
+    "$sequence",
+    "first_seen_at",
+    "received_at",
+    "processed_at",
+    "delivery_id",
+    "calculated_at",
+)
 
 
 def url(stack: StackHandle) -> str:
@@ -41,12 +52,28 @@ def rows(store: Store, table: str) -> dict[str, Row]:
     return {str(r["$id"]): r for r in store.iterate(table)}
 
 
+def _stable(value: Any) -> Any:
+    """JSON columns lose their own timestamps (e.g. an emission factor's fetched_at)."""
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            data = json.loads(value)
+        except json.JSONDecodeError:
+            return value
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in ("fetched_at", "calculated_at")}
+    return value
+
+
 def snapshot(store: Store, tables: tuple[str, ...] = TABLES) -> dict[str, Any]:
     """Every row of the tables, minus timestamps and per-delivery fields, for comparing outcomes."""
     out: dict[str, Any] = {}
     for table in tables:
         out[table] = {
-            rid: {k: v for k, v in row.items() if (k not in VOLATILE and not k.startswith("$")) or k == "$permissions"}
+            rid: {
+                k: _stable(v)
+                for k, v in row.items()
+                if (k not in VOLATILE and not k.startswith("$")) or k == "$permissions"
+            }
             for rid, row in rows(store, table).items()
         }
     return out

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FakeClock
-from wh_helpers import SECRET, body_of, headers, multi_commit_push
+from wh_helpers import SECRET, FakeClock, body_of, headers, multi_commit_push
 from wh_memory_store import MemoryStore
 
 from ecotrace.errors import StorageError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,14 @@ def multi_commit_push(n: int, *, repeat_first: bool = False, sender: dict[str, A
 
 def body_of(data: dict[str, Any]) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode("utf-8")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)

@@ -1,0 +1,27 @@
+"""Composition root of the webhook: the ingest service wired as the function runs it.
+
+Used by the function's ``main``, ``scripts/replay_deliveries.py`` and the benchmarks, so a replayed delivery goes
+through exactly what a live one does (carbon at ingest, line-count enrichment when a GitHub token is set).
+Constructs clients only; sends nothing.
+"""
+
+from __future__ import annotations
+
+from ..adapters.github_api import enricher_from_token
+from ..clock import Clock, utc_now
+from ..ports import Store
+from ..services.api_integrations import resolver_for
+from ..services.calculate import carbon_for_ingest, config_from_settings
+from ..services.ingest import WebhookIngest
+from ..settings import Settings
+
+
+def ingest_for(settings: Settings, store: Store, *, clock: Clock = utc_now) -> WebhookIngest:
+    return WebhookIngest(
+        store,
+        secret=settings.github_webhook_secret,
+        allow_unsigned=settings.allow_unsigned_webhooks,
+        clock=clock,
+        carbon=carbon_for_ingest(resolver_for(settings, store), clock, config=config_from_settings(settings)),
+        enricher=enricher_from_token(settings.github_token),
+    )
