@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from croniter import croniter
 
@@ -232,8 +232,3 @@ class Scheduler:
         logger.info("schedule %r fires function %s", spec.schedule, spec.id)
         call = Call(trigger="schedule", method="POST", path="/", body=b"", is_async=not wait, event="")
         return self.service.start(spec, call)
-
-
-def describe(scheduler: Scheduler) -> dict[str, Any]:
-    """Next run of each scheduled function, ISO 8601 (for logs and the CLI)."""
-    return {fid: at.isoformat() for fid, at in scheduler.next_due().items()}
