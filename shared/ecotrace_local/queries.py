@@ -153,8 +153,6 @@ def _check_filter(query: dict[str, Any], table: TableSchema) -> None:
     method = query["method"]
     values = query.get("values") or []
     if method in ("and", "or"):
-        if len(values) < 2 and False:  # Appwrite requires nested queries; one is accepted here
-            raise query_invalid("Invalid query: Syntax error")
         for child in values:
             if not isinstance(child, dict) or child.get("method") not in FILTER_METHODS:
                 raise query_invalid("Invalid query: Syntax error")
@@ -162,6 +160,11 @@ def _check_filter(query: dict[str, Any], table: TableSchema) -> None:
         return
     attribute = query.get("attribute")
     _column_type(table, attribute)
+    if method in ("search", "notSearch") and not any(
+        ix.type == "fulltext" and ix.columns == (attribute,) for ix in table.indexes
+    ):
+        # Appwrite refuses full-text search without a fulltext index; so does the emulator, to catch it early.
+        raise query_invalid(f'Invalid query: Searching by attribute "{attribute}" requires a fulltext index.')
     if len(values) > MAX_VALUES:
         raise query_invalid(f"Invalid query: Query on attribute has greater than {MAX_VALUES} values: {attribute}")
     if method in ("isNull", "isNotNull"):

@@ -835,6 +835,14 @@ def _list_rows(ctx: Ctx, queries: Any = None) -> dict[str, Any]:
     table = _table(ctx)
     parsed = parse_queries(ctx.param("queries") if queries is None else queries, table)
     want_total = as_bool(ctx.param("total"), "total", True)
+    ttl = ctx.param("ttl")  # list caching is not emulated; the parameter is still checked
+    if ttl is not None:
+        try:
+            ttl_s = int(ttl)
+        except (TypeError, ValueError):
+            ttl_s = -1
+        if isinstance(ttl, bool) or not 0 <= ttl_s <= 86400:
+            raise argument_invalid("ttl", "Value must be a valid range between 0 and 86,400")
     caller = ctx.caller
     read_filter(caller, table)  # 401 before any work when the caller cannot list at all
 

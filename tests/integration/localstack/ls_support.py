@@ -51,6 +51,7 @@ TEST_APPWRITE_JSON: dict[str, Any] = {
             "indexes": [
                 {"key": "uniq_slug", "type": "unique", "status": "available", "columns": ["slug"], "orders": ["ASC"]},
                 {"key": "idx_count", "type": "key", "status": "available", "columns": ["count"], "orders": ["DESC"]},
+                {"key": "ft_body", "type": "fulltext", "status": "available", "columns": ["body"], "orders": []},
             ],
         },
         {

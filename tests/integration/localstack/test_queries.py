@@ -149,6 +149,9 @@ def test_query_errors(seeded: TablesDB) -> None:
     too_many = _error(seeded, [Query.limit(1)] * 101)
     assert (too_many.code, too_many.type) == (400, "general_argument_invalid")
     assert too_many.message.startswith("Invalid `queries` param: Value must a valid array no longer than 100 items")
+    assert _error(seeded, [Query.search("title", "apple")]).message == (
+        'Invalid query: Searching by attribute "title" requires a fulltext index.'
+    )
     cursor = _error(seeded, [Query.cursor_after("ghost")])
     assert (cursor.type, cursor.message) == (
         "general_cursor_not_found",
