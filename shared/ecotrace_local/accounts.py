@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
-from .auth import mint_user_jwt, require_scope
+from .auth import mint_user_jwt, missing_scopes, require_scope
 from .db import now_iso
 from .errors import APPWRITE_VERSION, AppwriteError, argument_invalid
 from .rest import Ctx, check_custom_id, check_uid, endpoint
@@ -115,6 +115,23 @@ def _create_jwt(ctx: Ctx) -> tuple[int, Any]:
     return 201, {"jwt": mint_user_jwt(ctx.stack, user_id, duration)}
 
 
+def _account(ctx: Ctx) -> dict[str, Any]:
+    """``GET /v1/account``: the signed-in user (here: a JWT caller)."""
+    if ctx.caller.kind != "user" or ctx.caller.user_id is None:
+        raise missing_scopes(ctx.caller, ["account"])
+    user = get_user(ctx.stack, ctx.caller.user_id)
+    if user is None:
+        raise user_not_found()
+    return user
+
+
+def _account_jwt(ctx: Ctx) -> Any:
+    """``POST /v1/account/jwts`` needs a session; the emulator has none, and a JWT may not mint another."""
+    if ctx.caller.kind != "user":
+        raise missing_scopes(ctx.caller, ["account"])
+    raise AppwriteError(403, "user_jwt_creation_denied", "Cannot create a JWT using a JWT.")
+
+
 def _health(ctx: Ctx) -> dict[str, Any]:
     require_scope(ctx.caller, "health.read")
     return {"name": "http", "status": "pass", "ping": 0}
@@ -145,6 +162,9 @@ def routes(stack: LocalStack) -> list[BaseRoute]:
         Route("/v1/users", endpoint(stack, _create), methods=["POST"]),
         Route("/v1/users/{userId}", endpoint(stack, _get), methods=["GET"]),
         Route("/v1/users/{userId}/jwts", endpoint(stack, _create_jwt), methods=["POST"]),
+        Route("/v1/account", endpoint(stack, _account), methods=["GET"]),
+        Route("/v1/account/jwts", endpoint(stack, _account_jwt), methods=["POST"]),
+        Route("/v1/account/jwt", endpoint(stack, _account_jwt), methods=["POST"]),
         Route("/v1/health", endpoint(stack, _health), methods=["GET"]),
         Route("/v1/health/version", endpoint(stack, _version, needs_project=False), methods=["GET"]),
         Route("/v1/ping", _ping_endpoint(stack), methods=["GET"]),

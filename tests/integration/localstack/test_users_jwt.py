@@ -105,3 +105,16 @@ def test_malformed_json_body_is_a_clear_400(stack: StackHandle) -> None:
     )
     assert response.status_code == 400
     assert response.json()["type"] == "general_argument_invalid"
+
+
+def test_account_is_the_jwt_user(stack: StackHandle) -> None:
+    from appwrite.services.account import Account
+
+    account = Account(stack.user_client("dora", email="dora@example.com"))
+    me = account.get()
+    assert me.id == "dora"
+    assert me.email == "dora@example.com"
+    with pytest.raises(AppwriteException) as err:
+        Account(stack.guest_client()).get()
+    assert (err.value.code, err.value.type) == (401, "general_unauthorized_scope")
+    assert err.value.message == 'User (role: guests) missing scopes (["account"])'
