@@ -477,7 +477,10 @@ class Writer:
         action: str = "create",
     ) -> dict[str, Any]:
         """Create a row from user column values (defaults applied, validated)."""
-        merged = {**defaults_for(table), **{k: v for k, v in values.items() if v is not None}}
+        merged = defaults_for(table)
+        for key, value in values.items():
+            if value is not None or key not in merged:  # null takes the column default, as on Appwrite
+                merged[key] = value
         stored = validate_values(table, merged)
         if self.get(table, row_id) is not None:
             raise row_already_exists(row_id)

@@ -19,6 +19,7 @@ STRUCTURE = "Invalid document structure: "
     ("data", "message"),
     [
         ({"title": "x", "nope": 1}, 'Unknown attribute: "nope"'),
+        ({"title": "x", "nope": None}, 'Unknown attribute: "nope"'),
         ({"body": "no title"}, 'Missing required attribute "title"'),
         ({"title": None}, 'Missing required attribute "title"'),
         (
