@@ -689,4 +689,7 @@ def extract(event: str, payload: Mapping[str, Any], delivery_id: str = "") -> Ex
     handler = _HANDLERS.get(event)
     if handler is None:
         return _ignored(event, payload, f"event {event!r} is not counted")
-    return handler(payload, delivery_id)
+    try:
+        return handler(payload, delivery_id)
+    except PydanticValidationError as exc:  # a value the payload model let through but an activity cannot hold
+        raise _problem(event, exc) from exc

@@ -202,7 +202,7 @@ class WebhookIngest:
             "delivery_id": head.delivery_id,
             "hook_id": head.hook_id,
             "event": head.event,
-            "action": x.action,
+            "action": (x.action or "")[:64] or None,
             "status": status,
             "attempts": 1,
             "received_at": to_iso(self.clock()),

@@ -201,3 +201,12 @@ def test_mutated_headers_never_5xx_and_write_nothing_unless_valid(hdrs: dict[str
         assert store.requests == []
     else:
         assert sent["x-hub-signature-256"].strip().lower() == sign(SECRET, body)
+
+
+def test_an_overlong_action_is_cut_for_the_delivery_record(ingest: WebhookIngest, store: MemoryStore) -> None:
+    data = payload("deployment_status/payload.json")
+    data["action"] = "x" * 500
+    body = json.dumps(data).encode()
+    assert ingest.handle(body, headers("deployment_status", body)).status == 200
+    (row,) = store.rows("webhook_deliveries").values()
+    assert row["action"] == "x" * 64
