@@ -92,12 +92,6 @@ class StackHandle:
         return Client().set_endpoint(self.endpoint).set_project(self.project_id).set_jwt(token)
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def run_stack(
     root: Path | None = None,
@@ -113,7 +107,9 @@ def run_stack(
     config.host = "127.0.0.1"
     stack = LocalStack(config, appwrite_json=appwrite_json)
     app = create_app(stack)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only for such sockets; without
+    # it every keep-alive request waits ~40 ms on delayed ACKs (measured: 44 ms vs 1.6 ms per request).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((config.host, port))
     config.port = int(sock.getsockname()[1])
