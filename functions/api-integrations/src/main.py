@@ -10,6 +10,7 @@ from typing import Any
 from ecotrace.entrypoints.http import Invocation, error_response, request_json, settings_from_env, store_for
 from ecotrace.errors import EcoTraceError
 from ecotrace.services.api_integrations import aws_report_for, handle, identify_caller, resolver_for
+from ecotrace.services.signup import linker_for
 
 
 def main(context: Any) -> Any:
@@ -18,8 +19,9 @@ def main(context: Any) -> Any:
         settings = settings_from_env()
         caller = identify_caller(invocation, context.req.headers, settings)
         body = request_json(context, max_bytes=64 * 1024)
-        resolver = resolver_for(settings, store_for(settings, invocation))
-        result = handle(body, caller, resolver, aws=aws_report_for(settings))
+        store = store_for(settings, invocation)
+        resolver = resolver_for(settings, store)
+        result = handle(body, caller, resolver, aws=aws_report_for(settings), link=linker_for(settings, store))
     except EcoTraceError as exc:
         return error_response(context, exc)
     return context.res.json(result)

@@ -32,7 +32,9 @@ from .emission_factors import EmissionFactorResolver
 
 MAX_BATCH_REGIONS = 50
 SERVICE_TOKEN_HEADER = "x-ecotrace-service-token"  # noqa: S105 - a header name, not a secret
-ACTIONS = ("fetch_emission_factors", "fetch_emission_factors_batch", "health", "refresh_cache")
+ACTIONS = ("fetch_emission_factors", "fetch_emission_factors_batch", "health", "refresh_cache", "link_github_account")
+# link_github_account(account_id, github_token) -> result; see ecotrace.services.signup
+Linker = Callable[[str, object], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,12 @@ def aws_report_for(settings: Settings, source: AwsCarbonSource | None = None) ->
 
 
 def handle(
-    body: Mapping[str, Any], caller: Caller, resolver: EmissionFactorResolver, *, aws: AwsReport | None = None
+    body: Mapping[str, Any],
+    caller: Caller,
+    resolver: EmissionFactorResolver,
+    *,
+    aws: AwsReport | None = None,
+    link: Linker | None = None,
 ) -> dict[str, Any]:
     action = body.get("action", "refresh_cache" if caller.kind == "schedule" and not body else None)
     if action not in ACTIONS:
@@ -117,6 +124,12 @@ def handle(
         health = resolver.health()
         health["sources"]["aws_carbon"] = {"configured": aws is not None, "boto3_installed": boto3_available()}
         return {"ok": True, **health}
+    if action == "link_github_account":
+        if caller.kind != "user" or not caller.user_id:
+            raise ForbiddenError("link_github_account links the signed-in caller's own account: sign in first")
+        if link is None:
+            raise ValidationError("link_github_account is not available here")
+        return link(caller.user_id, body.get("github_token"))
     if caller.kind == "user":
         raise ForbiddenError("refresh_cache runs on the schedule or for server callers, not for users")
     result: dict[str, Any] = {"ok": True, "refresh": resolver.refresh().as_dict()}
