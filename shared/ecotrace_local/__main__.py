@@ -11,7 +11,7 @@ from types import FrameType
 import uvicorn
 
 from .app import LocalStack, create_app
-from .stack import DEFAULT_LOCAL_API_KEY, StackConfig
+from .stack import DEFAULT_LOCAL_API_KEY, StackConfig, apply_dev_defaults
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
@@ -60,6 +60,8 @@ def banner(config: StackConfig) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     config = StackConfig.from_env()
+    for notice in apply_dev_defaults(config):
+        print(f"WARNING: {notice}", file=sys.stderr)
     if not is_loopback(config.host):
         if os.environ.get("ECOTRACE_ALLOW_REMOTE") != "1":
             print(

@@ -89,3 +89,20 @@ class StackConfig:
     def appwrite_json(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads((self.root / "appwrite.json").read_text(encoding="utf-8"))
         return data
+
+
+# `make dev` only (never in tests or deployments): the webhook secret that scripts/send_test_event.py signs
+# with, so the README's first event works on a fresh machine. Announced loudly at start-up.
+LOCAL_DEFAULT_WEBHOOK_SECRET = "ecotrace-local-webhook-secret"
+
+
+def apply_dev_defaults(config: StackConfig) -> list[str]:
+    """Fill in local-only defaults for function variables that are unset; return one notice per default used."""
+    notices = []
+    if not config.function_env.get("GITHUB_WEBHOOK_SECRET"):
+        config.function_env["GITHUB_WEBHOOK_SECRET"] = LOCAL_DEFAULT_WEBHOOK_SECRET
+        notices.append(
+            f"GITHUB_WEBHOOK_SECRET is not set: using the LOCAL DEVELOPMENT secret {LOCAL_DEFAULT_WEBHOOK_SECRET!r}. "
+            "Anyone who knows it can sign deliveries: set your own in .env before exposing this stack."
+        )
+    return notices
