@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from ranking_memory_store import MemoryStore
 
+from ecotrace.clock import to_iso
 from ecotrace.domain.ranking import PeriodType
 from ecotrace.services.leaderboard import (
     LeaderboardOptions,
@@ -16,6 +16,7 @@ from ecotrace.services.leaderboard import (
     TimeBudgetExceededError,
     update_leaderboards,
 )
+from tests.unit.ranking.ranking_memory_store import MemoryStore
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # Wednesday of 2026-W48
 _ids = itertools.count(1)
@@ -34,7 +35,7 @@ def add_activity(store: MemoryStore, user: str, when: datetime, carbon_kg: float
             "repo_full_name": "eco/trace",
             "external_id": row_id,
             "source_event": "push",
-            "timestamp": when.isoformat(),
+            "timestamp": to_iso(when),
             "carbon_kg": carbon_kg,
             **extra,
         },
