@@ -1,0 +1,153 @@
+"""The leaderboard-updater function on the local stack (real SQLite, real HTTP over loopback): executions
+with the API key and by the schedule, the rows a leaderboard reader sees, and runs that change nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from appwrite.exception import AppwriteException
+from appwrite.query import Query
+from appwrite.services.functions import Functions
+
+from ecotrace.adapters.appwrite_store import AppwriteStore
+from ecotrace.clock import to_iso, utc_now
+from ecotrace.domain.ranking import PeriodType, period_for
+from ecotrace_local.testing import StackHandle, run_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+FN = "leaderboard-updater"
+NOW = datetime(2026, 11, 25, 14, tzinfo=UTC)  # Wednesday of ISO week 2026-W48
+
+
+@pytest.fixture(scope="module")
+def module_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackHandle]:
+    data = json.loads((ROOT / "appwrite.json").read_text(encoding="utf-8"))
+    data["functions"] = [f for f in data["functions"] if f["$id"] == FN]  # no calculator: carbon stays as seeded
+    base = tmp_path_factory.mktemp("leaderboard-stack")
+    with run_stack(ROOT, db_path=base / "local.sqlite3", env={"ECOTRACE_RUN_SCHEDULES": "0"}, appwrite_json=data) as h:
+        yield h
+
+
+@pytest.fixture
+def stack(module_stack: StackHandle) -> StackHandle:
+    module_stack.reset()
+    return module_stack
+
+
+@pytest.fixture
+def store(stack: StackHandle) -> AppwriteStore:
+    return AppwriteStore(stack.client())
+
+
+def seed(store: AppwriteStore, now: datetime) -> None:
+    """Five developers' work on ``now``'s day; gh_5 worked the Monday before; one bot; one pending row."""
+    today = now.replace(hour=1, minute=0, second=0, microsecond=0)
+    specs: list[tuple[str, str, datetime, float | None, dict[str, Any]]] = [
+        ("gh_1", "commit", today, 0.010, {"lines_added": 900, "lines_deleted": 100}),
+        ("gh_1", "ci_run", today, 0.030, {"duration_s": 900.0}),
+        ("gh_2", "commit", today, 0.004, {"lines_added": 40, "lines_deleted": 0}),
+        ("gh_2", "pr", today, None, {}),  # waiting for its carbon result
+        ("gh_3", "deployment", today, 0.500, {}),
+        ("gh_4", "commit", today, 0.001, {"github_login": "dependabot[bot]", "is_bot": True}),
+        ("gh_5", "ci_run", today - timedelta(days=2), 0.002, {}),
+        ("gh_1", "ci_run", today, 0.090, {"counted": False}),  # a run whose jobs carry the energy
+    ]
+    rows = []
+    for i, (user, kind, when, carbon, extra) in enumerate(specs):
+        rows.append(
+            {
+                "$id": f"act-{i}",
+                "user_id": user,
+                "github_login": extra.pop("github_login", user.replace("gh_", "dev")),
+                "type": kind,
+                "repo_id": "42",
+                "repo_full_name": "octo/repo",
+                "external_id": f"e{i}",
+                "source_event": "push",
+                "timestamp": to_iso(when),
+                "carbon_kg": carbon,
+                **extra,
+            }
+        )
+    store.bulk_create("activities", rows)
+
+
+def board(store: AppwriteStore, period_type: str, period_key: str) -> list[dict[str, Any]]:
+    return store.find(
+        "leaderboards",
+        [
+            Query.equal("period_type", period_type),
+            Query.equal("period_key", period_key),
+            Query.order_asc("rank"),
+            Query.limit(100),
+        ],
+    )
+
+
+def execute(stack: StackHandle, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    execution = Functions(stack.client()).create_execution(FN, body=json.dumps(body))
+    return execution.responsestatuscode, json.loads(execution.responsebody)
+
+
+def test_an_api_key_execution_ranks_the_seeded_activities(stack: StackHandle, store: AppwriteStore) -> None:
+    seed(store, NOW)
+    status, result = execute(stack, {"now": to_iso(NOW)})
+    assert status == 200, result
+    daily = board(store, "daily", "2026-11-25")
+    # per counted, calculated activity: gh_2 0.004, gh_1 0.02, gh_3 0.5; the bot is not ranked
+    assert [(r["rank"], r["user_id"]) for r in daily] == [(1, "gh_2"), (2, "gh_1"), (3, "gh_3")]
+    assert [r["percentile"] for r in daily] == [100.0, 50.0, 0.0]
+    gh_1 = daily[1]
+    assert gh_1["$id"] == "daily_2026-11-25_gh_1"
+    assert gh_1["carbon_kg"] == pytest.approx(0.04)  # the counted=False run is not added again
+    assert (gh_1["activity_count"], gh_1["commit_count"], gh_1["ci_run_count"]) == (2, 1, 1)
+    assert gh_1["ci_minutes"] == pytest.approx(15.0)
+    assert gh_1["carbon_per_kloc_kg"] == pytest.approx(0.04)
+    weekly = board(store, "weekly", "2026-W48")
+    assert [r["user_id"] for r in weekly] == ["gh_5", "gh_2", "gh_1", "gh_3"]
+    assert [r["user_id"] for r in board(store, "all_time", "all")] == ["gh_5", "gh_2", "gh_1", "gh_3"]
+    assert result["pending_activities"] == 1
+    assert result["rows_written"] == 3 + 4 + 4 + 4
+    assert result["users_ranked"] == 4
+
+
+def test_a_second_run_writes_nothing_and_a_drop_out_is_removed(stack: StackHandle, store: AppwriteStore) -> None:
+    seed(store, NOW)
+    assert execute(stack, {"now": to_iso(NOW), "periods": ["daily"]})[0] == 200
+    before = {r["$id"]: r["$updatedAt"] for r in board(store, "daily", "2026-11-25")}
+    status, again = execute(stack, {"now": to_iso(NOW), "periods": ["daily"]})
+    assert status == 200
+    assert (again["rows_written"], again["rows_removed"]) == (0, 0)
+    assert {r["$id"]: r["$updatedAt"] for r in board(store, "daily", "2026-11-25")} == before
+
+    store.update("activities", "act-2", {"is_bot": True})  # gh_2 turns out to be a bot
+    status, third = execute(stack, {"now": to_iso(NOW), "periods": ["daily"]})
+    assert status == 200
+    assert third["rows_removed"] == 1
+    assert [(r["rank"], r["user_id"]) for r in board(store, "daily", "2026-11-25")] == [(1, "gh_1"), (2, "gh_3")]
+
+
+def test_the_schedule_refreshes_the_current_periods(stack: StackHandle, store: AppwriteStore) -> None:
+    now = utc_now()
+    seed(store, now)
+    execution = stack.stack.functions.scheduler.fire_next_due(wait=True)
+    assert execution is not None
+    assert (execution.trigger, execution.status_code) == ("schedule", 200), execution.errors
+    today = period_for(PeriodType.DAILY, now)
+    ranked = [r["user_id"] for r in board(store, "daily", today.key)]
+    assert ranked == ["gh_2", "gh_1", "gh_3"]  # seeded at 01:00 UTC today
+    assert [r["user_id"] for r in board(store, "all_time", "all")] == ["gh_5", "gh_2", "gh_1", "gh_3"]
+
+
+def test_bad_requests_and_signed_in_users_are_refused(stack: StackHandle) -> None:
+    status, body = execute(stack, {"periods": ["yearly"]})
+    assert status == 400
+    assert body["error"] == "invalid_request"
+    with pytest.raises(AppwriteException) as info:  # execute is empty in appwrite.json
+        Functions(stack.user_client("ada")).create_execution(FN, body="{}")
+    assert info.value.code == 401
