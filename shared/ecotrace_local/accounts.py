@@ -13,7 +13,7 @@ from .auth import mint_user_jwt, missing_scopes, require_scope
 from .db import now_iso
 from .errors import APPWRITE_VERSION, AppwriteError, argument_invalid
 from .rest import Ctx, check_custom_id, check_uid, endpoint
-from .tablesdb import new_unique_id
+from .rowops import new_unique_id
 
 if TYPE_CHECKING:
     from .app import LocalStack
