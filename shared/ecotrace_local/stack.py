@@ -1,7 +1,9 @@
 """The local stack's shared state and settings. Built once by ``ecotrace_local.app.create_app``.
 
 Ownership (keep to it when changing things):
-- ``db.py`` / ``tablesdb.py`` / ``accounts.py`` / ``auth.py``: the SQLite store, TablesDB REST, users/JWTs, callers;
+- ``db.py`` / ``tablesdb.py`` (+ ``rowops.py``, ``transactions.py``, ``operators.py``, ``queries.py``) /
+  ``accounts.py`` / ``auth.py`` / ``rest.py`` / ``faults.py`` / ``app.py`` / ``testing.py``: the SQLite store,
+  TablesDB REST, users/JWTs, callers, fault injection, the app and its test harness;
 - ``runtime.py`` / ``functions_api.py`` / ``triggers.py`` / ``realtime.py``: the Python function runtime
   context, executions and function domains, event and schedule triggers, the realtime websocket.
 They meet here and in ``events.EventBus``.
