@@ -3,6 +3,13 @@
 ``stack.faults.add(method="POST", path_pattern=r"/rows$", status=503, times=1, after=0, delay_s=0.0)``: the
 matching requests after the first ``after`` matches get ``status`` (Appwrite error JSON) and/or a delay,
 ``times`` times (``times=0`` = forever). ``stack.request_log`` records ``(method, path, status)`` per request.
+
+Out of process, with the project API key (``X-Appwrite-Project`` + ``X-Appwrite-Key``):
+- ``POST /v1/_local/faults`` ``{"method"?, "pathPattern", "status"?: 503|null, "times"?: 1, "after"?: 0,
+  "delayS"?: 0.0, "type"?, "message"?}`` -> 201 ``{"id"}``;
+- ``GET /v1/_local/faults`` -> ``{"faults": [...]}``; ``DELETE /v1/_local/faults`` ``{"id"?}`` -> 204 (all without id);
+- ``GET /v1/_local/requests`` -> ``{"total", "requests": [{"method", "path", "status"}]}``.
+Requests under ``/v1/_local/`` are never faulted.
 """
 
 from __future__ import annotations

@@ -437,11 +437,22 @@ def _list_databases(ctx: Ctx) -> dict[str, Any]:
     return {"total": len(items), "databases": items}
 
 
+def _get_database(ctx: Ctx) -> dict[str, Any]:
+    database_id = check_uid("databaseId", ctx.path["databaseId"])
+    for database in _list_databases(ctx)["databases"]:
+        if database["$id"] == database_id:
+            return dict(database)
+    raise AppwriteError(
+        404, "database_not_found", f"Database with the requested ID '{database_id}' could not be found."
+    )
+
+
 def routes(stack: LocalStack) -> list[BaseRoute]:
     base = "/v1/tablesdb/{databaseId}/tables/{tableId}"
     return [
         Route("/v1/tablesdb", endpoint(stack, _list_databases), methods=["GET"]),
         *transactions.routes(stack),
+        Route("/v1/tablesdb/{databaseId}", endpoint(stack, _get_database), methods=["GET"]),
         Route("/v1/tablesdb/{databaseId}/tables", endpoint(stack, _list_tables), methods=["GET"]),
         Route(base, endpoint(stack, _get_table), methods=["GET"]),
         Route(base + "/rows", endpoint(stack, _list_rows), methods=["GET"]),

@@ -108,3 +108,13 @@ def test_a_dropped_unique_index_stops_being_enforced(tmp_path: Path) -> None:
 
     with pytest.raises(RuntimeError, match="uniq_slug"), run_stack(write_root(tmp_path / "v1"), db_path=db_path):
         pass  # declaring it unique again while duplicates exist is refused at start-up, loudly
+
+
+def test_databases_are_listed_from_appwrite_json(tmp_path: Path) -> None:
+    with run_stack(write_root(tmp_path / "root"), db_path=tmp_path / "db.sqlite3") as stack:
+        tables = TablesDB(stack.client())
+        assert [d.id for d in tables.list().databases] == [DB]
+        assert tables.get(DB).name == "Test"
+        with pytest.raises(AppwriteException) as err:
+            tables.get("nope")
+        assert err.value.type == "database_not_found"
