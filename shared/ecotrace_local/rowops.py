@@ -164,8 +164,6 @@ def op_update(
     )
     needed = "update" if changed else "read"
     if not row_allows(caller, table, existing, needed):
-        if not row_allows(caller, table, existing, "read"):
-            raise row_not_found(row_id)
         raise user_unauthorized()
     _check_timestamp(existing, if_unmodified_since)
     return w.replace(
@@ -195,8 +193,6 @@ def op_upsert(
     values, internal = clean_data(caller, data if data is not None else {})
     perms = _permissions_for(caller, permissions, internal)
     if not row_allows(caller, table, existing, "update"):
-        if not row_allows(caller, table, existing, "read"):
-            raise row_not_found(row_id)
         raise user_unauthorized()
     _check_timestamp(existing, if_unmodified_since)
     row = w.replace(
@@ -218,8 +214,6 @@ def op_delete(
     if existing is None:
         raise row_not_found(row_id)
     if not row_allows(caller, table, existing, "delete"):
-        if not row_allows(caller, table, existing, "read"):
-            raise row_not_found(row_id)
         raise user_unauthorized()
     _check_timestamp(existing, if_unmodified_since)
     w.delete(table, existing)
@@ -256,8 +250,6 @@ def op_increment(
     if not column.numeric:
         raise AppwriteError(400, "attribute_type_invalid", f'tablesDB "{column_key}" is not a number')
     if not row_allows(caller, table, existing, "update"):
-        if not row_allows(caller, table, existing, "read"):
-            raise row_not_found(row_id)
         raise user_unauthorized()
     _check_timestamp(existing, if_unmodified_since)
     current = existing.get(column_key) or 0

@@ -37,12 +37,16 @@ def test_others_cannot_see_or_change_a_private_row(stack: StackHandle) -> None:
     assert (err.value.code, err.value.type) == (404, "row_not_found")
     assert bob.list_rows(DB, "notes").total == 0
     assert alice.list_rows(DB, "notes").total == 1
+    # Appwrite looks the row up without authorization, then refuses the write: 401, not 404
     with pytest.raises(AppwriteException) as err:
         bob.update_row(DB, "notes", "n1", {"title": "hacked"})
-    assert err.value.code == 404
+    assert (err.value.code, err.value.type) == (401, "user_unauthorized")
     with pytest.raises(AppwriteException) as err:
         bob.delete_row(DB, "notes", "n1")
-    assert err.value.code == 404
+    assert err.value.code == 401
+    with pytest.raises(AppwriteException) as err:
+        bob.update_row(DB, "notes", "missing", {"title": "x"})
+    assert (err.value.code, err.value.type) == (404, "row_not_found")
     assert TablesDB(stack.client()).get_row(DB, "notes", "n1").data["title"] == "mine"
 
 
