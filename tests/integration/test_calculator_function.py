@@ -172,3 +172,43 @@ def test_bad_requests_are_named(stack: StackHandle) -> None:
     status, body = execute(stack, {"action": "estimate", "activity": {"type": "ci_run", "duration_s": -5}})
     assert (status, body["error"]) == (400, "invalid_request")
     assert "activity.duration_s" in body["message"]
+
+
+def test_a_private_repository_job_is_calculated_on_the_private_runner(stack: StackHandle, store: AppwriteStore) -> None:
+    person(store, "gh_1", "ada")
+    create(store, activity("private-job", details={"repo_private": True}))
+    create(store, activity("unknown-job", details={}))
+    private = calculated(store, "private-job")
+    unknown = calculated(store, "unknown-job")
+    # the 2-vCPU, 7 GB private-repository runner: 0.5133 g for 10 minutes (tests/unit/carbon/test_repo_visibility.py)
+    assert private["carbon_kg"] == pytest.approx(0.00051329034, rel=1e-6)
+    assert unknown["carbon_kg"] == pytest.approx(0.0010909562, rel=1e-6)  # public 4-vCPU runner assumed
+    calc = store.get("calculations", calculation_id("unknown-job", VERSION))
+    assert calc is not None
+    assert any("repository visibility unknown" in r for r in json.loads(calc["confidence_reasons"]))
+
+
+def test_recalculation_resumes_after_its_cursor_and_pages_through_everything(
+    stack: StackHandle, store: AppwriteStore
+) -> None:
+    person(store, "gh_1", "ada")
+    person(store, "gh_2", "bob")
+    ids = [f"r{i:02d}" for i in range(55)]  # more than one page (50)
+    for i, id_ in enumerate(ids):
+        create(store, activity(id_, duration_s=30 + i))
+    create(store, activity("bobs", "gh_2"), "bob")
+    for id_ in [*ids, "bobs"]:
+        calculated(store, id_)
+    for id_ in [*ids, "bobs"]:
+        store.update("activities", id_, {"methodology_version": "2025.1.1"})
+    # resuming after r49: only r50..r54 are the caller's to do
+    status, part = execute(stack, {"action": "recalculate", "cursor": "r49"})
+    assert (status, part["done"], part["checked"], part["recalculated"]) == (200, True, 5, 5)
+    versions = {r["$id"]: r["methodology_version"] for r in store.find("activities", [Query.limit(100)])}
+    assert {i for i, v in versions.items() if v == VERSION} == set(ids[50:])
+    # from the start: two pages, the other 50 recalculated; bob's activity is not ada's to recalculate
+    status, rest = execute(stack, {"action": "recalculate"})
+    assert (status, rest["done"], rest["checked"], rest["recalculated"]) == (200, True, 55, 50)
+    versions = {r["$id"]: r["methodology_version"] for r in store.find("activities", [Query.limit(100)])}
+    assert versions.pop("bobs") == "2025.1.1"
+    assert set(versions.values()) == {VERSION}
