@@ -178,3 +178,21 @@ def test_retry_after_beyond_the_cap_ends_the_retries() -> None:
     with pytest.raises(ElectricityMapsError):
         retry_call(fn, retry_policy(retry_after_cap_s=5, sleep=sleeps.append))
     assert (sleeps, len(calls)) == ([], 1)
+
+
+def test_backoff_is_jittered_within_exponential_bounds() -> None:
+    # Full jitter: each wait is drawn from [0, base * 2**(n-1)], capped; many callers do not retry in step.
+    first: list[float] = []
+    second: list[float] = []
+    for _ in range(40):
+        sleeps: list[float] = []
+        error = ElectricityMapsError("server_error", "503", http_status=503, transient=True)
+        _, fn = failing(error, error)
+        retry_call(fn, retry_policy(attempts=3, base_s=0.1, max_backoff_s=0.15, sleep=sleeps.append))
+        first.append(sleeps[0])
+        second.append(sleeps[1])
+    assert all(0 <= s <= 0.1 for s in first)
+    assert all(0 <= s <= 0.15 for s in second)  # 0.2 before the cap
+    assert len(set(first)) > 10  # random, not a fixed schedule
+    assert len(set(second)) > 10
+    assert max(second) > 0.1  # the second window is wider than the first
