@@ -375,6 +375,7 @@ class WebhookIngest:
                     updates.append((activity.id, _updatable(data)))
                     already.remove(activity.id)
         placeholders: list[Activity] = []
+        markers: list[str] = []  # runs this delivery un-counts: one marker row each, see _uncount_marker
         if x.run_links and new:  # workflow_job: its run must not count the same energy again
             for link in x.run_links:
                 run = existing.get(link.run_row_id)
@@ -382,6 +383,7 @@ class WebhookIngest:
                     placeholders.append(link.placeholder)
                 elif run.get("counted") is not False:
                     updates.append((link.run_row_id, _uncounted(run)))
+                    markers.append(link.run_row_id)
                     owner = str(run.get("user_id"))
                     if owner not in stats_rows:
                         stats_rows[owner] = self.store.get(USER_STATS, owner)
@@ -427,6 +429,8 @@ class WebhookIngest:
                 tx.bulk_create(ACTIVITIES, rows)
             for row_id, data in updates:
                 tx.update(ACTIVITIES, row_id, data)
+            for run_id in markers:
+                tx.create(DELIVERIES, *_uncount_marker(run_id, head, now))
             if calc_rows:
                 tx.bulk_upsert(CALCULATIONS, [{"$permissions": perms, **c} for c in calc_rows])
             for user_id, delta in deltas.items():
@@ -453,6 +457,27 @@ class WebhookIngest:
             except EcoTraceError as exc:  # enrichment is a bonus: estimates stay
                 log.warning("commit enrichment skipped: %s", exc.message)
         return [enriched.get(a.id, a) for a in new]
+
+
+def _uncount_marker(run_row_id: str, head: DeliveryHeaders, now: datetime) -> tuple[str, Row]:
+    """A row whose id only the first un-counting of a run can create.
+
+    Two job deliveries that both read the run as counted would both take its share off the totals; Appwrite
+    flags an update conflict only when the other commit landed after this one was staged, but a duplicate id
+    always fails the commit. So the un-counting creates this row, and the second delivery's transaction fails,
+    re-reads (the run is now uncounted) and leaves the totals alone.
+    """
+    return "u_" + run_row_id.split("_", 1)[-1], {
+        "delivery_id": f"uncount:{run_row_id}",
+        "hook_id": head.hook_id,
+        "event": "workflow_job",
+        "action": "uncount_run",
+        "status": "processed",
+        "received_at": to_iso(now),
+        "processed_at": to_iso(now),
+        "error": f"marker: run {run_row_id} un-counted by delivery {head.delivery_id}",
+        "activity_count": 0,
+    }
 
 
 def _is_placeholder(row: Row) -> bool:

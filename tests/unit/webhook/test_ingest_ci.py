@@ -124,3 +124,34 @@ def test_pull_request_and_deployment_rows_feed_their_counters(ingest: WebhookIng
     stats = _stats(store)
     assert (stats["pr_count"], stats["deployment_count"], stats["activity_count"]) == (2, 1, 3)
     assert stats["lines_changed"] == 0  # PR lines repeat their commits' lines: only commits count them
+
+
+class StaleFirstRead(MemoryStore):
+    """A store whose first read of the run row is stale: what a delivery sees when another one un-counted the
+    run between this delivery's read and its commit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stale: dict[str, Any] | None = None
+
+    def get_many(self, table: str, row_ids: Any) -> dict[str, Any]:
+        found = super().get_many(table, row_ids)
+        if table == "activities" and self.stale is not None and self.stale["$id"] in found:
+            found[self.stale["$id"]] = self.stale
+            self.stale = None
+        return found
+
+
+def test_two_jobs_that_both_saw_the_run_counted_take_its_share_off_once() -> None:
+    from wh_helpers import SECRET
+
+    store = StaleFirstRead()
+    ingest = WebhookIngest(store, secret=SECRET)
+    _send(ingest, "workflow_run", _run(minutes=9), "r1")
+    stale = store.rows("activities")[run_row_id(REPO_ID, 5000, 1)]  # counted: True
+    _send(ingest, "workflow_job", _job(1, 120), "j1")  # un-counts the run
+    store.stale = stale  # the second job reads the run as it was before j1 committed
+    _send(ingest, "workflow_job", _job(2, 240), "j2")
+    stats = _stats(store)
+    assert (stats["ci_run_count"], stats["activity_count"]) == (2, 2)
+    assert stats["ci_minutes"] == 6.0
