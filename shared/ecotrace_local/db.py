@@ -674,10 +674,11 @@ class Database:
             writer = Writer(self.conn)
             try:
                 result = fn(writer)
+                self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:  # also when COMMIT itself failed (e.g. busy, disk full)
+                    self.conn.execute("ROLLBACK")
                 raise
-            self.conn.execute("COMMIT")
         for event in writer.events:
             try:
                 self.bus.publish(event)
