@@ -117,3 +117,45 @@ def test_commit_of_200_changed_lines() -> None:
 def test_golden_examples_use_the_shipped_method_version() -> None:
     m = default_methodology()
     assert f"`{m.version}`" in methodology_text()
+
+
+def test_larger_runner_bounds_quoted_in_methodology() -> None:
+    large = make_activity(duration_s=600, runner_labels=["ubuntu-24.04-64core"])
+    result = calculate(plan_for(large), make_factor(confidence=Confidence.MEDIUM), NOW)
+    low_g = runner_g(
+        64, 256, 10, UTIL_LOW, MEM_W_PER_GB_LOW, PUE_LOW, grid=GRID_MEDIUM_LOW, embodied_kg=EMBODIED_KG / 2
+    )
+    high_g = runner_g(64, 256, 10, UTIL_HIGH, MEM_W_PER_GB, PUE, grid=GRID_MEDIUM_HIGH, embodied_kg=EMBODIED_KG * 2)
+    assert result.carbon_kg_low * 1000 == pytest.approx(low_g, rel=1e-9)
+    assert result.carbon_kg_high * 1000 == pytest.approx(high_g, rel=1e-9)
+    assert f"(bounds {sig4(low_g)}-{sig4(high_g)} g)" in methodology_text()  # 8.579-29.04 g
+
+
+def test_commit_bounds_quoted_in_methodology() -> None:
+    # the low and high values of each coefficient, from methodology.json's cited ranges
+    def commit_g(case: dict[str, float]) -> float:
+        code_b = 200 * case["bytes_per_line"] / case["compression"]
+        objects_b = code_b + 4 * case["per_file_b"]
+        network_kwh = (objects_b + case["per_push_b"]) / 1e9 * case["network_kwh_per_gb"]
+        storage_kwh = objects_b * REPLICAS / 1e12 * case["storage_wh_per_tb_h"] * HORIZON_H * case["pue"] / 1000
+        server_kwh = case["server_s"] / 3600 * CPU_MAX_W * case["pue"] / 1000
+        embodied_g = case["embodied_kg"] * 1000 / HOST_THREADS / LIFETIME_H * case["server_s"] / 3600
+        return (network_kwh + storage_kwh + server_kwh) * I * case["grid"] + embodied_g
+
+    low = {  # 20 B/line (assumption), zlib ratio 6, 100 B/file, 1,000 B/push, 0 kWh/GB (marginal view),
+        # HDD 0.65 Wh/TB-h (CCF), PUE 1.12 (Green Algorithms), 0.5 vCPU-s, embodied x0.5, grid x0.75
+        "bytes_per_line": 20, "compression": 6.0, "per_file_b": 100, "per_push_b": 1000, "network_kwh_per_gb": 0.0,
+        "storage_wh_per_tb_h": 0.65, "pue": PUE_LOW, "server_s": 0.5, "embodied_kg": EMBODIED_KG / 2,
+        "grid": GRID_MEDIUM_LOW,
+    }  # fmt: skip
+    high = {  # 80 B/line, ratio 2, 1,000 B/file, 20,000 B/push, 0.0028 kWh/GB (Green Coding 2024), SSD 1.2,
+        # PUE 1.185 (CCF), 10 vCPU-s, embodied x2, grid x1.25
+        "bytes_per_line": 80, "compression": 2.0, "per_file_b": 1000, "per_push_b": 20000,
+        "network_kwh_per_gb": 0.0028, "storage_wh_per_tb_h": SSD_WH_PER_TB_H, "pue": PUE, "server_s": 10.0,
+        "embodied_kg": EMBODIED_KG * 2, "grid": GRID_MEDIUM_HIGH,
+    }  # fmt: skip
+    activity = make_activity(type="commit", lines_added=150, lines_deleted=50, files_changed=4, source_event="push")
+    result = calculate(plan_for(activity), make_factor(confidence=Confidence.MEDIUM), NOW)
+    assert result.carbon_kg_low * 1000 == pytest.approx(commit_g(low), rel=1e-9)
+    assert result.carbon_kg_high * 1000 == pytest.approx(commit_g(high), rel=1e-9)
+    assert f"(bounds {sig4(commit_g(low))}-{sig4(commit_g(high))} g)" in methodology_text()  # 0.0001221-0.005161 g

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from carbon_builders import EASTUS_G_PER_KWH, NOW, make_activity, make_factor
+from carbon_builders import EASTUS_G_PER_KWH, NOW, REPO_ROOT, make_activity, make_factor
 
 from ecotrace.domain.carbon import calculate, plan_for
 from ecotrace.domain.models import Confidence
@@ -40,6 +40,7 @@ def test_a_private_repository_job_runs_on_the_2_vcpu_runner() -> None:
     assert (result.inputs["runner"]["vcpu"], result.inputs["runner"]["memory_gb"]) == (2, 7)
     assert result.carbon_kg * 1000 == pytest.approx(ten_minutes_g(2, 7), rel=1e-9)  # 0.5133 g
     assert f"{ten_minutes_g(2, 7):.4g}" == "0.5133"
+    assert "0.5133 g" in (REPO_ROOT / "METHODOLOGY.md").read_text(encoding="utf-8")
     assert visibility_reasons(result.confidence_reasons) == []
     assert result.inputs["repo_private"] is True
 
