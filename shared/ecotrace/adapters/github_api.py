@@ -274,6 +274,20 @@ class GitHubCommitEnricher:
         return done
 
 
+_clients: dict[str, GitHubApi] = {}
+_clients_lock = threading.Lock()
+
+
 def enricher_from_token(token: str | None, **kwargs: Any) -> GitHubCommitEnricher | None:
-    """The enricher when a GitHub token is configured, else None (estimates stay)."""
-    return GitHubCommitEnricher(GitHubApi(token), **kwargs) if token else None
+    """The enricher when a GitHub token is configured, else None (estimates stay). One client per process and
+    token, so warm executions reuse its connections."""
+    if not token:
+        return None
+    with _clients_lock:
+        api = _clients.get(token)
+        if api is None:
+            for old in _clients.values():
+                old.close()
+            _clients.clear()
+            api = _clients[token] = GitHubApi(token)
+    return GitHubCommitEnricher(api, **kwargs)
