@@ -48,6 +48,7 @@ MAX_STALE_S = 7 * 24 * 3600.0  # an older live value is not served, even as stal
 OLD_DATA_YEARS = 4  # an annual value older than this is low confidence
 MEMORY_ENTRIES = 4096
 BATCH_LIVE_BUDGET_S = 10.0  # a batch spends at most this long waiting on the live source
+REFRESH_BUDGET_S = 10.0  # a refresh starts no new fetch after this long (the function's timeout is 30 s)
 
 
 class FactorSource(StrEnum):
@@ -74,12 +75,14 @@ class RefreshReport:
     refreshed: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
     skipped_reason: str | None = None
+    not_reached: int = 0  # expiring rows left for the next run (time budget spent, or the circuit opened)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "checked": self.checked,
             "refreshed": self.refreshed,
             "failed": self.failed,
+            "not_reached": self.not_reached,
             "skipped_reason": self.skipped_reason,
         }
 
@@ -197,9 +200,13 @@ class EmissionFactorResolver:
             self._memory.expire()
             return len(self._memory)
 
-    def refresh(self, *, within_s: float = 3600.0, limit: int = 50) -> RefreshReport:
-        """Re-fetch live values whose rows expire within ``within_s`` (for a schedule); at most ``limit``."""
+    def refresh(
+        self, *, within_s: float = 3600.0, limit: int = 50, budget_s: float = REFRESH_BUDGET_S
+    ) -> RefreshReport:
+        """Re-fetch live values whose rows expire within ``within_s`` (for a schedule); at most ``limit`` rows,
+        and no new fetch begun after ``budget_s`` seconds, so a slow API cannot push the run past its timeout."""
         report = RefreshReport()
+        deadline = self._monotonic() + budget_s
         if self.live is None:
             report.skipped_reason = self._no_live_reason
             return report
@@ -213,7 +220,13 @@ class EmissionFactorResolver:
         except EcoTraceError as exc:
             report.skipped_reason = f"store unavailable: {exc.code}"
             return report
-        for row in rows:
+        for index, row in enumerate(rows):
+            if self._monotonic() >= deadline:
+                report.not_reached = len(rows) - index
+                report.skipped_reason = (
+                    f"time budget of {budget_s:g} s spent; {report.not_reached} left for the next run"
+                )
+                break
             key = str(row.get("region", ""))
             report.checked += 1
             target = self._target_from_key(key)
@@ -225,6 +238,7 @@ class EmissionFactorResolver:
             except EcoTraceError as exc:
                 report.failed.append({"region": key, "error": exc.code, "message": exc.message})
                 if isinstance(exc, CircuitOpenError):
+                    report.not_reached = len(rows) - index - 1
                     report.skipped_reason = "live source circuit open; stopped"
                     break
                 continue

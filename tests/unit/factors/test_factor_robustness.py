@@ -109,3 +109,31 @@ def test_a_batch_stops_waiting_on_a_slow_live_source(clock: FakeClock) -> None:
     assert "time budget" in factors[2].confidence_reason
     assert len(stub.requests) == 4
     assert resolver.live_breaker.state == "closed"  # a spent budget is not the source's failure
+
+
+def test_a_refresh_stops_within_its_time_budget_and_says_how_many_are_left(
+    store: FactorsMemoryStore, clock: FakeClock
+) -> None:
+    # The schedule runs refresh_cache inside the function's 30 s timeout: a slow API must not make it overrun.
+    monotonic = FakeMonotonic()
+    slow = False
+
+    class SlowStub(LiveStub):
+        def __call__(self, request: httpx.Request) -> httpx.Response:
+            if slow:
+                monotonic.advance(4.0)  # every request takes 4 s
+            return super().__call__(request)
+
+    stub = SlowStub({"DE": 300, "FR": 40, "PL": 600, "ES": 150, "IT": 250})
+    resolver = EmissionFactorResolver(
+        ShippedFactors.load(), mock_client(stub, clock), store, clock, monotonic=monotonic
+    )
+    for zone in ("DE", "FR", "PL", "ES", "IT"):
+        resolver.resolve(zone)
+    clock.advance(5.5 * 3600)  # all five expire within the hour
+    slow = True
+    report = resolver.refresh(within_s=3600, budget_s=10.0)
+    assert (report.checked, report.refreshed, report.not_reached) == (2, 2, 3)  # 8 s per row: the third is not begun
+    assert report.skipped_reason is not None
+    assert "time budget" in report.skipped_reason
+    assert resolver.live_breaker.state == "closed"  # slowness within the timeout is not an outage
