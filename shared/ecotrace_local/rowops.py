@@ -16,7 +16,7 @@ from .auth import (
     row_allows,
     table_allows,
 )
-from .db import TableSchema, Writer, format_datetime, parse_datetime
+from .db import TableSchema, Writer, normalize_datetime, parse_datetime
 from .errors import AppwriteError, argument_invalid, row_not_found, user_unauthorized
 from .operators import apply_operators
 from .queries import (
@@ -79,10 +79,10 @@ def clean_data(caller: Caller, data: Any, param: str = "data") -> tuple[dict[str
             internal[key] = value
         elif key in ("$createdAt", "$updatedAt"):
             if caller.is_key and value is not None:
-                normalized = parse_datetime(value)
+                normalized = normalize_datetime(value)
                 if normalized is None:
                     raise argument_invalid(param, f"Invalid {key}: Value must be valid date.")
-                internal[key] = format_datetime(normalized)
+                internal[key] = normalized
         else:
             values[key] = value
     return values, internal
