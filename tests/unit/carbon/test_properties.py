@@ -219,3 +219,17 @@ def test_a_deployment_with_known_duration_and_target_is_medium() -> None:
     assert run(make_activity(type="deployment", region="DE")).confidence == Confidence.LOW
     odd_labels = run(make_activity(type="deployment", duration_s=240, region="DE", runner_labels=["prod-box"]))
     assert odd_labels.confidence == Confidence.MEDIUM
+
+
+def test_an_infinite_duration_is_an_unknown_duration_not_a_crash() -> None:
+    # a float column can hold inf (the Activity model accepts it); the method must not raise on it
+    result = run(
+        make_activity(runner_labels=["ubuntu-latest"], duration_s=float("inf"), details={"repo_private": False})
+    )
+    check_sane(result)
+    assert result.confidence == Confidence.LOW
+    assert any("no duration reported" in r for r in result.confidence_reasons)
+    assert (
+        result.carbon_kg
+        == run(make_activity(runner_labels=["ubuntu-latest"], details={"repo_private": False})).carbon_kg
+    )

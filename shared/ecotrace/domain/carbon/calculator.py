@@ -83,10 +83,12 @@ class _Reader:
 
 
 def reported_duration_s(activity: Activity) -> float | None:
-    """The job's duration, or None when unknown (the webhook writes 0 with ``details.duration_known`` false)."""
+    """The job's duration, or None when unknown (the webhook writes 0 with ``details.duration_known`` false; a
+    non-finite value is no measurement either)."""
     if activity.details.get("duration_known") is False:
         return None
-    return activity.duration_s
+    duration_s = activity.duration_s
+    return duration_s if duration_s is not None and math.isfinite(duration_s) else None
 
 
 def _repo_private(activity: Activity) -> bool | None:
