@@ -56,6 +56,7 @@ USERS = "users"
 USER_STATS = "user_stats"
 CALCULATIONS = "calculations"
 
+MAX_LISTED = 100  # activities listed in a response (a push may carry up to 2,048 commits)
 LEASE_S = 60.0  # an attempt older than this (function timeout 15 s) is taken as crashed and may be retried
 
 CarbonFn = Callable[[Sequence[Activity]], tuple[list[Activity], list[dict[str, Any]]]]
@@ -339,8 +340,9 @@ class WebhookIngest:
                         "duration_s": a.duration_s,
                         "carbon_kg": a.carbon_kg,
                     }
-                    for a in plan.created
+                    for a in plan.created[:MAX_LISTED]
                 ],
+                "activities_listed": min(len(plan.created), MAX_LISTED),
             },
         )
 

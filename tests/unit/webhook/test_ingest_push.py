@@ -145,3 +145,10 @@ def test_a_push_of_100_commits_costs_the_same_number_of_requests_as_one(clock: o
 def _signed(data: dict[str, object], delivery: str = "d-1") -> tuple[bytes, dict[str, str]]:
     body = body_of(data)
     return body, headers("push", body, delivery=delivery)
+
+
+def test_a_push_of_250_commits_counts_all_and_lists_the_first_100(ingest: WebhookIngest, store: MemoryStore) -> None:
+    result = send(ingest, multi_commit_push(250))
+    assert result.body["created"] == 250
+    assert result.body["activities_listed"] == len(result.body["activities"]) == 100
+    assert store.rows("user_stats")["gh_21031067"]["commit_count"] == 250
