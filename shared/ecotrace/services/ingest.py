@@ -222,7 +222,7 @@ class WebhookIngest:
             self.store.create(DELIVERIES, head.row_id, data)
         except ConflictError:
             pass  # a redelivery: already recorded
-        except StorageError as exc:  # nothing to count, so nothing is lost: still acknowledge
+        except (StorageError, ValidationError) as exc:  # nothing to count, so nothing is lost: still acknowledge
             log.warning("could not record ignored delivery %s: %s", head.delivery_id, exc.message)
             recorded = False
         body: dict[str, Any] = {"ok": True, "delivery_id": head.delivery_id, "event": head.event, "recorded": recorded}
