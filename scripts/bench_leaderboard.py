@@ -175,10 +175,18 @@ def bench_stack(n: int) -> dict[str, Any]:
     from appwrite.services.functions import Functions
     from appwrite.services.tables_db import TablesDB
 
+    from ecotrace.adapters.appwrite_store import bound_sdk_requests
     from ecotrace_local.testing import run_stack
 
     root = Path(__file__).resolve().parent.parent
-    with tempfile.TemporaryDirectory() as tmp, run_stack(root, db_path=Path(tmp) / "bench.sqlite3") as stack:
+    data = json.loads((root / "appwrite.json").read_text(encoding="utf-8"))
+    data["functions"] = [f for f in data["functions"] if f["$id"] == "leaderboard-updater"]  # no calculator runs
+    env = {"ECOTRACE_RUN_SCHEDULES": "0", "ECOTRACE_APPWRITE_TIMEOUT_S": "120", "LEADERBOARD_TIME_BUDGET_S": "0"}
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        run_stack(root, db_path=Path(tmp) / "bench.sqlite3", env=env, appwrite_json=data) as stack,
+    ):
+        bound_sdk_requests((3.05, 120.0))  # the function shares this process (and the SDK's request module)
         tables = TablesDB(stack.client())
         batch: list[Row] = []
         seed_started = time.perf_counter()

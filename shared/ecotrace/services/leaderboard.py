@@ -4,8 +4,9 @@ One run:
 
 1. works out the periods to refresh (the current period of each requested type, plus the previous one
    during the first hours of a new period: see ``ranking.periods_to_refresh``);
-2. reads the activities of the union of those windows ONCE, by cursor pagination, selecting only the
-   columns ranking needs, and adds each activity to every period whose window contains it;
+2. reads activities by cursor pagination, selecting only the columns ranking needs, each row once: first
+   the union of the day/week/month windows (ranked and written right away), then, for all-time, the rows
+   outside that window; each activity is added to every period whose window contains it;
 3. ranks each period (``ecotrace.domain.ranking`` holds the rule and what counts);
 4. compares with the period's stored rows and writes only what changed: entries of users who dropped out of
    the period (no longer eligible, became a bot, their activities were re-marked) are deleted first, so a
@@ -24,7 +25,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -155,15 +156,6 @@ class LeaderboardRun:
         return asdict(self)
 
 
-def read_window(periods: Sequence[Period]) -> list[str]:
-    """Timestamp filters covering every period (none when all-time is among them)."""
-    if any(p.end is None for p in periods):
-        return []
-    start = min(p.start for p in periods)
-    end = max(p.end for p in periods if p.end is not None)
-    return [Query.greater_than_equal("timestamp", to_iso(start)), Query.less_than("timestamp", to_iso(end))]
-
-
 def _same(column: str, old: Any, new: Any) -> bool:
     if old is None or new is None:
         return old is None and new is None
@@ -192,40 +184,66 @@ def update_leaderboards(
     clock: Clock = utc_now,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> LeaderboardRun:
+    """Refresh the requested leaderboards; see the module docstring.
+
+    Two phases, so that a large all-time history cannot hold back the daily, weekly and monthly boards:
+    (1) read the window of the bounded periods, rank and write them; (2) if all-time is requested, read the
+    activities outside that window (before it, and any dated after it), rank and write all-time. The time
+    budget is checked while reading: over budget in phase 1 nothing is written; in phase 2 the bounded
+    periods are already written and all-time is left as it was.
+    """
     request = request or RunRequest()
     options = options or LeaderboardOptions()
     started = monotonic()
     now = request.now or clock()
     periods = periods_to_refresh(request.period_types, now, settle=options.settle)
     run = LeaderboardRun(now=to_iso(now))
-
-    tallies = [PeriodTally(p) for p in periods]
-    queries = [Query.select(["$id", *ACTIVITY_COLUMNS]), *read_window(periods)]
-    for row in store.iterate(ACTIVITIES, queries, page_size=options.page_size):
-        run.activities_read += 1
-        if options.time_budget_s is not None and run.activities_read % options.page_size == 0:
-            _check_budget(monotonic() - started, options.time_budget_s, run.activities_read)
-        fact = ActivityFacts.from_row(row)
-        if fact is None:
-            run.malformed_activities += 1
-            continue
-        seen = False
-        for t in tallies:
-            if t.period.contains(fact.timestamp):
-                t.add(fact)
-                seen = True
-        if seen and not fact.is_bot and fact.counted and fact.carbon_kg is None:
-            run.pending_activities += 1
-    if options.time_budget_s is not None:
-        _check_budget(monotonic() - started, options.time_budget_s, run.activities_read)
-
-    written_at = to_iso(clock())
+    tallies = {p: PeriodTally(p) for p in periods}
+    bounded = [p for p in periods if p.end is not None]
+    unbounded = [p for p in periods if p.end is None]
+    select = Query.select(["$id", *ACTIVITY_COLUMNS])
     ranked_users: set[str] = set()
-    for t in tallies:
-        report = _write_period(store, t, options, written_at, ranked_users)
-        run.periods.append(report)
-        run.rows_written += report.rows_written
-        run.rows_removed += report.rows_removed
+
+    def scan(queries: list[str], targets: list[PeriodTally], written: list[Period]) -> None:
+        for row in store.iterate(ACTIVITIES, queries, page_size=options.page_size):
+            run.activities_read += 1
+            if options.time_budget_s is not None and run.activities_read % options.page_size == 0:
+                _check_budget(monotonic() - started, options.time_budget_s, run.activities_read, written)
+            fact = ActivityFacts.from_row(row)
+            if fact is None:
+                run.malformed_activities += 1
+                continue
+            seen = False
+            for t in targets:
+                if t.period.contains(fact.timestamp):
+                    t.add(fact)
+                    seen = True
+            if seen and not fact.is_bot and fact.counted and fact.carbon_kg is None:
+                run.pending_activities += 1
+        if options.time_budget_s is not None:
+            _check_budget(monotonic() - started, options.time_budget_s, run.activities_read, written)
+
+    def write(group: list[Period]) -> None:
+        written_at = to_iso(clock())
+        for period in group:
+            report = _write_period(store, tallies[period], options, written_at, ranked_users)
+            run.periods.append(report)
+            run.rows_written += report.rows_written
+            run.rows_removed += report.rows_removed
+
+    outside: list[list[str]] = [[select]]
+    if bounded:
+        start = to_iso(min(p.start for p in bounded))
+        end = to_iso(max(p.end for p in bounded if p.end is not None))
+        window = [Query.greater_than_equal("timestamp", start), Query.less_than("timestamp", end)]
+        scan([select, *window], list(tallies.values()), [])
+        write(bounded)
+        outside = [[select, Query.less_than("timestamp", start)], [select, Query.greater_than_equal("timestamp", end)]]
+    if unbounded:
+        for queries in outside:
+            scan(queries, [tallies[p] for p in unbounded], bounded)
+        write(unbounded)
+
     run.users_ranked = len(ranked_users)
     run.duration_s = round(monotonic() - started, 3)
     log.info(
@@ -239,13 +257,16 @@ def update_leaderboards(
     return run
 
 
-def _check_budget(elapsed_s: float, budget_s: float, read: int) -> None:
-    if elapsed_s > budget_s:
-        raise TimeBudgetExceededError(
-            f"reading activities took {elapsed_s:.1f} s (budget {budget_s:.0f} s) after {read} rows; "
-            "nothing was written: raise LEADERBOARD_PAGE_SIZE or the function timeout",
-            details={"activities_read": read},
-        )
+def _check_budget(elapsed_s: float, budget_s: float, read: int, written: list[Period]) -> None:
+    if elapsed_s <= budget_s:
+        return
+    done = ", ".join(p.label for p in written)
+    outcome = f"{done} were written; all-time was left as it was" if written else "nothing was written"
+    raise TimeBudgetExceededError(
+        f"reading activities took {elapsed_s:.1f} s (budget {budget_s:.0f} s) after {read} rows; {outcome}: "
+        "raise the function timeout and LEADERBOARD_TIME_BUDGET_S, or refresh all-time less often",
+        details={"activities_read": read, "written": [p.label for p in written]},
+    )
 
 
 def stored_entries(store: Store, period: Period, page_size: int = MAX_BATCH) -> dict[str, Row]:

@@ -212,3 +212,17 @@ def test_a_run_over_its_time_budget_writes_nothing(store: MemoryStore) -> None:
             monotonic=lambda: float(next(ticks)),
         )
     assert store.tables["leaderboards"] == {}
+
+
+def test_an_all_time_scan_over_budget_still_leaves_the_day_week_and_month_written(store: MemoryStore) -> None:
+    # the clock jumps past the budget as soon as the bounded periods have been written
+    def monotonic() -> float:
+        return 100.0 if store.tables["leaderboards"] else 0.0
+
+    with pytest.raises(TimeBudgetExceededError, match="all-time was left as it was") as info:
+        update_leaderboards(
+            store, RunRequest(tuple(PeriodType), NOW), options=LeaderboardOptions(time_budget_s=50), monotonic=monotonic
+        )
+    assert info.value.details["written"] == ["daily:2026-11-25", "weekly:2026-W48", "monthly:2026-11"]
+    assert board(store, "weekly", "2026-W48") == [(1, "gh_2"), (2, "gh_1"), (3, "gh_4")]
+    assert board(store, "all_time", "all") == []
