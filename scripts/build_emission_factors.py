@@ -33,6 +33,7 @@ SOURCES: dict[str, Record] = {
         "title": "Ember yearly electricity data (country annual grid carbon intensity)",
         "via": "The Green Web Foundation co2.js, data/output/average-intensities.json",
         "licence": "CC BY-SA 4.0",
+        "licence_url": "https://creativecommons.org/licenses/by-sa/4.0/",
         "share_alike": True,
         "attribution": "Ember (ember-energy.org), republished by The Green Web Foundation (co2.js)",
         "url": "https://ember-energy.org/data/yearly-electricity-data/",
@@ -42,6 +43,7 @@ SOURCES: dict[str, Record] = {
         "title": "Our World in Data energy dataset (carbon intensity, renewable and total generation)",
         "via": "mlco2/codecarbon codecarbon/data/private_infra/global_energy_mix.json (MIT)",
         "licence": "CC BY 4.0",
+        "licence_url": "https://creativecommons.org/licenses/by/4.0/",
         "share_alike": False,
         "attribution": "Our World in Data, based on Ember and the Energy Institute Statistical Review of World Energy",
         "url": "https://github.com/owid/energy-data",
@@ -51,6 +53,7 @@ SOURCES: dict[str, Record] = {
         "title": "Electricity Maps yearly zone data (carbon intensity, renewable %)",
         "via": "The Green Web Foundation co2.js",
         "licence": "ODbL 1.0",
+        "licence_url": "https://opendatacommons.org/licenses/odbl/1-0/",
         "share_alike": True,
         "attribution": "Electricity Maps (electricitymaps.com)",
         "url": "https://www.electricitymaps.com/data-portal",
@@ -60,6 +63,7 @@ SOURCES: dict[str, Record] = {
         "title": "US EPA eGRID2022 subregion output emission rates",
         "via": "e-mission/e-mission-common (BSD-3-Clause)",
         "licence": "Public domain (US Government work)",
+        "licence_url": "https://www.usa.gov/government-copyright",
         "share_alike": False,
         "attribution": "US Environmental Protection Agency, eGRID2022",
         "url": "https://www.epa.gov/egrid",
@@ -69,6 +73,7 @@ SOURCES: dict[str, Record] = {
         "title": "Cloud Carbon Footprint grid emission factors per cloud region",
         "via": "cloud-carbon-footprint/cloud-carbon-coefficients data/",
         "licence": "Apache-2.0",
+        "licence_url": "https://www.apache.org/licenses/LICENSE-2.0",
         "share_alike": False,
         "attribution": "Cloud Carbon Footprint (Thoughtworks) and the upstream source named per row",
         "url": "https://github.com/cloud-carbon-footprint/cloud-carbon-coefficients",
@@ -78,6 +83,7 @@ SOURCES: dict[str, Record] = {
         "title": "Green Algorithms cloud data-centre locations",
         "via": "GreenAlgorithms/green-algorithms-tool data/latest/cloudProviders_datacenters.csv",
         "licence": "CC BY 4.0",
+        "licence_url": "https://creativecommons.org/licenses/by/4.0/",
         "share_alike": False,
         "attribution": "Lannelongue, Grealey and Inouye (2021), Green Algorithms",
         "url": "https://github.com/GreenAlgorithms/green-algorithms-tool",
@@ -87,6 +93,7 @@ SOURCES: dict[str, Record] = {
         "title": "EcoTrace's own mappings (US state -> eGRID subregion and Electricity Maps zone; AWS locations)",
         "via": "this repository",
         "licence": "MIT",
+        "licence_url": "https://opensource.org/license/mit",
         "share_alike": False,
         "attribution": "EcoTrace contributors",
         "url": "",
@@ -396,8 +403,8 @@ def build(source: Path) -> tuple[dict[str, Any], list[str]]:
                 "renewable_percentage": None,
                 "year": None,
                 "source": "ccf",
-                "source_detail": f"Cloud Carbon Footprint grid factor for {provider} {name} "
-                f"(Apache-2.0; upstream: {upstream or 'unstated'})",
+                "source_detail": f"Cloud Carbon Footprint grid factor for {provider} {name}, year not stated by the "
+                f"source (Apache-2.0; upstream: {upstream or 'unstated'})",
             }
     for key, name in names.items():
         cloud.setdefault(key, {"name": name})
@@ -453,8 +460,19 @@ def notice(dataset: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for key, src in dataset["sources"].items():
-        lines.append(f"| `{key}` | {src['title']} | {src['licence']} | {src['attribution']} | {src['via']} |")
+        licence = f"[{src['licence']}]({src['licence_url']})"
+        lines.append(f"| `{key}` | {src['title']} | {licence} | {src['attribution']} | {src['via']} |")
     lines += [
+        "",
+        "## Changes made",
+        "",
+        "- Values are copied as published; only the file format changed (one JSON file, keyed by ISO 3166",
+        "  alpha-2 code, Electricity Maps zone, eGRID subregion or cloud region).",
+        "- Cloud Carbon Footprint factors are converted from metric tonnes to grams per kWh (x 1,000,000); eGRID",
+        "  rates are kg/MWh, equal to g/kWh, rounded to 4 decimals.",
+        "- A country's renewable share is computed from Our World in Data: renewables TWh / total TWh x 100.",
+        "- Electricity Maps yearly zones: the 2025 value where present, else 2024.",
+        "- Rows that could not be read are left out (listed under Build notes), never guessed.",
         "",
         "Live values fetched at run time from the Electricity Maps API are not part of this dataset; they are",
         "Electricity Maps' data, used under the API's terms and attributed in each answer.",

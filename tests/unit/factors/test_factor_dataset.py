@@ -84,3 +84,28 @@ def test_every_us_state_maps_to_a_known_subregion_and_zone() -> None:
     for state in data["us_states"].values():
         assert state["egrid"] in data["egrid_subregions"]
         assert state["zone"] in data["zones"]
+
+
+def test_every_value_has_its_year_or_says_the_source_states_none() -> None:
+    data = shipped()
+    for row in values(data):
+        if row["year"] is None:
+            assert "year not stated" in row["source_detail"], row
+        else:
+            assert str(row["year"]) in row["source_detail"], row
+
+
+def test_the_notice_links_each_licence_and_states_the_changes_made() -> None:
+    # CC BY 4.0 / CC BY-SA 4.0 ask for the licence's URI and an indication of changes; ODbL for a notice of it.
+    notice = (DATA / "DATA_SOURCES.md").read_text(encoding="utf-8")
+    for uri in (
+        "https://creativecommons.org/licenses/by-sa/4.0/",
+        "https://creativecommons.org/licenses/by/4.0/",
+        "https://opendatacommons.org/licenses/odbl/1-0/",
+        "https://www.apache.org/licenses/LICENSE-2.0",
+    ):
+        assert uri in notice
+    assert "## Changes made" in notice
+    data = shipped()
+    for key, source in data["sources"].items():
+        assert "licence_url" in source, key
