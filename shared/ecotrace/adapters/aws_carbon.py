@@ -68,6 +68,8 @@ def _config(connect_timeout_s: float, read_timeout_s: float) -> Any:
 
 
 def _translate(exc: Exception, what: str) -> AwsCarbonError | NotConfiguredError:
+    if isinstance(exc, AwsCarbonError | NotConfiguredError):
+        return exc  # ours already (boto3 missing, a refused file): botocore may not even be installed
     from botocore.exceptions import (
         ClientError,
         ConnectTimeoutError,
