@@ -118,3 +118,27 @@ def test_databases_are_listed_from_appwrite_json(tmp_path: Path) -> None:
         with pytest.raises(AppwriteException) as err:
             tables.get("nope")
         assert err.value.type == "database_not_found"
+
+
+def test_the_file_is_wal_with_typed_columns_and_declared_indexes(tmp_path: Path) -> None:
+    import sqlite3
+
+    db_path = tmp_path / "data.sqlite3"
+    with run_stack(write_root(tmp_path / "root"), db_path=db_path) as stack:
+        TablesDB(stack.client()).create_row(DB, "notes", "n1", note(count=3, score=1.5, done=True, tags=["a"]))
+        conn = sqlite3.connect(db_path)
+        try:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            table = f"rows__{DB}__notes"
+            types = {name: kind for _, name, kind, *_ in conn.execute(f'PRAGMA table_info("{table}")')}
+            assert types["count"] == "INTEGER"
+            assert types["score"] == "REAL"
+            assert types["done"] == "INTEGER"
+            assert types["title"] == "TEXT"
+            assert types["tags"] == "TEXT"
+            assert conn.execute(f'SELECT count, score, done, tags FROM "{table}"').fetchone() == (3, 1.5, 1, '["a"]')
+            indexes = {row[1]: row[2] for row in conn.execute(f'PRAGMA index_list("{table}")')}
+            assert indexes[f"ix__{DB}__notes__uniq_slug"] == 1
+            assert indexes[f"ix__{DB}__notes__idx_count"] == 0
+        finally:
+            conn.close()
