@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,10 +154,11 @@ class LoggedRequest:
 
 
 class RequestLog:
-    """Thread-safe list of ``(method, path, status)``; iterate, ``len()``, ``count(...)`` or ``clear()``."""
+    """Thread-safe list of ``(method, path, status)``; iterate, ``len()``, ``count(...)`` or ``clear()``.
+    Keeps the last ``limit`` requests, so a long-running ``make dev`` does not grow without bound."""
 
-    def __init__(self) -> None:
-        self._items: list[LoggedRequest] = []
+    def __init__(self, limit: int = 100_000) -> None:
+        self._items: deque[LoggedRequest] = deque(maxlen=limit)
         self._lock = threading.Lock()
 
     def append(self, method: str, path: str, status: int) -> None:
