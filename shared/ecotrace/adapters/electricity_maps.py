@@ -123,6 +123,8 @@ class ElectricityMapsClient:
     ) -> None:
         if not api_key or not api_key.strip():
             raise ValueError("an Electricity Maps API key is required")
+        if None in (timeout.connect, timeout.read, timeout.write, timeout.pool):
+            raise ValueError("every phase of the request needs a timeout (connect, read, write, pool)")
         self._key = api_key.strip()
         self.base_url = base_url.rstrip("/")
         self._timeout = timeout
