@@ -18,7 +18,7 @@ import re
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import AppwriteError
 
@@ -146,8 +146,9 @@ class Faults:
         return None
 
 
-@dataclass(frozen=True)
-class LoggedRequest:
+class LoggedRequest(NamedTuple):
+    """One request: unpack it (``method, path, status = entry``) or use the attributes."""
+
     method: str
     path: str
     status: int

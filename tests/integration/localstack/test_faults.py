@@ -62,3 +62,9 @@ def test_a_delay_fault_slows_but_does_not_fail(stack: StackHandle, tables: Table
     stack.stack.faults.add(method="GET", path_pattern=r"/rows$", status=None, delay_s=0.05)
     assert tables.list_rows(DB, "notes").total == 0
     assert stack.stack.faults.list() == []
+
+
+def test_request_log_entries_unpack_as_triples(stack: StackHandle, tables: TablesDB) -> None:
+    tables.list_rows(DB, "notes")
+    (method, path, status), *_ = list(stack.stack.request_log)
+    assert (method, path, status) == ("GET", f"/v1/tablesdb/{DB}/tables/notes/rows", 200)
