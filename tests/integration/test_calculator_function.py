@@ -24,7 +24,7 @@ from ecotrace_local.testing import StackHandle, run_stack
 ROOT = Path(__file__).resolve().parents[2]
 FN = "carbon-calculator"
 VERSION = default_methodology().version
-WAIT_S = 20.0
+WAIT_S = 60.0  # generous: a loaded machine queues the row-created executions
 T = TypeVar("T")
 
 

@@ -55,14 +55,31 @@ ACTIVITIES_PER_TRANSACTION = 40  # 2 operations each + 1 increment per user, und
 DEFAULT_BUDGET_S = 20.0  # of the function's 30 s timeout; the rest is margin for the last write
 WRITE_ATTEMPTS = 6  # concurrent writers of the same user_stats row make a transaction conflict (409)
 BACKOFF_S = 0.05
+LIVE_BUDGET_S = 10.0  # at most this long per batch waiting on the live grid-intensity source
+LIVE_CALL_RESERVE_S = 11.0  # a live fetch, once started, may take this long (2 tries x 5 s read timeout + backoff)
 IngestCarbon = Callable[[Sequence[Activity]], tuple[list[Activity], list[dict[str, Any]]]]
 
 
 class FactorLookup(Protocol):
     """Anything that turns a region key into a grid intensity and never raises for a string or None
-    (``ecotrace.services.emission_factors.EmissionFactorResolver``)."""
+    (``ecotrace.services.emission_factors.EmissionFactorResolver``). A lookup that also has
+    ``resolve_many(regions, *, live_budget_s)`` (the resolver does) is asked once per batch, with a time budget."""
 
     def resolve(self, region: str | None) -> EmissionFactor: ...
+
+
+def factors_for(
+    factors: FactorLookup, regions: Sequence[str | None], live_budget_s: float = LIVE_BUDGET_S
+) -> dict[str | None, EmissionFactor]:
+    """One factor per distinct region: a batch asks a slow or failing live source once per region, not once per
+    activity, and for at most ``live_budget_s`` in all when the lookup supports a budget."""
+    unique = list(dict.fromkeys(regions))
+    many = getattr(factors, "resolve_many", None)
+    if callable(many):
+        found = list(many(unique, live_budget_s=max(0.0, live_budget_s)))
+        if len(found) == len(unique) and all(isinstance(f, EmissionFactor) for f in found):
+            return dict(zip(unique, found, strict=True))
+    return {region: factors.resolve(region) for region in unique}
 
 
 def config_from_settings(settings: Settings) -> CalculationConfig:
@@ -93,11 +110,13 @@ def carbon_for_ingest(
 
     def run(activities: Sequence[Activity]) -> tuple[list[Activity], list[dict[str, Any]]]:
         now = clock()
+        plans = [plan_for(activity, config) for activity in activities]
+        found = factors_for(factors, [plan.region for plan in plans])
         filled: list[Activity] = []
         rows: list[dict[str, Any]] = []
-        for activity in activities:
-            result = calculate_activity(activity, factors, now, config)
-            filled.append(apply_result(activity, result))
+        for plan in plans:
+            result = calculate(plan, found[plan.region], now)
+            filled.append(apply_result(plan.activity, result))
             rows.append(calculation_row(result))
         return filled, rows
 
@@ -292,6 +311,7 @@ class CarbonCalculator:
         """The caller's activities whose method version differs, in $id order after ``cursor``, until the
         time budget is spent. Returns ``next_cursor`` (None when done). Rerunning is harmless."""
         started = self.monotonic()
+        deadline = started + self.budget_s
         user_ids = [str(u["$id"]) for u in self.store.find(USERS, [Query.equal("account_id", account_id)])]
         if not user_ids:
             return {
@@ -323,7 +343,8 @@ class CarbonCalculator:
                     continue
                 stale.append(str(r["$id"]))
             for i in range(0, len(stale), ACTIVITIES_PER_TRANSACTION):
-                _, results = self._calculate_and_write(stale[i : i + ACTIVITIES_PER_TRANSACTION], only_stale=True)
+                batch = stale[i : i + ACTIVITIES_PER_TRANSACTION]
+                _, results = self._calculate_and_write(batch, only_stale=True, deadline=deadline)
                 recalculated += len(results)
             checked += len(page)
             if page:
@@ -356,16 +377,19 @@ class CarbonCalculator:
     def _stale(self, row: Row) -> bool:
         return row.get("methodology_version") != self.version or row.get("carbon_kg") is None
 
-    def _calculate_and_write(self, row_ids: Sequence[str], *, only_stale: bool) -> tuple[bool, list[CarbonResult]]:
+    def _calculate_and_write(
+        self, row_ids: Sequence[str], *, only_stale: bool, deadline: float | None = None
+    ) -> tuple[bool, list[CarbonResult]]:
         """Read the rows fresh, calculate, write in one transaction; on a conflict (another writer touched
         one of the rows, typically the same ``user_stats`` row) read again and retry with backoff.
+        With a ``deadline`` (monotonic), no live fetch is started that could run past it.
         Returns (whether any row exists, the results written)."""
         for attempt in range(WRITE_ATTEMPTS):
             rows = self.store.get_many(ACTIVITIES, row_ids)
             todo = [rows[i] for i in row_ids if i in rows and (self._stale(rows[i]) or not only_stale)]
             if not todo:
                 return bool(rows), []
-            items = [(row, self._compute(row)) for row in todo]
+            items = self._compute(todo, deadline)
             try:
                 self._write(items)
             except ConflictError:
@@ -378,8 +402,14 @@ class CarbonCalculator:
             return True, [result for _, result in items]
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _compute(self, row: Row) -> CarbonResult:
-        return calculate_activity(activity_from_row(row), self.factors, self.clock(), self.config)
+    def _compute(self, rows: Sequence[Row], deadline: float | None) -> list[tuple[Row, CarbonResult]]:
+        now = self.clock()
+        plans = [plan_for(activity_from_row(row), self.config) for row in rows]
+        live_budget_s = LIVE_BUDGET_S
+        if deadline is not None:
+            live_budget_s = min(live_budget_s, deadline - LIVE_CALL_RESERVE_S - self.monotonic())
+        found = factors_for(self.factors, [plan.region for plan in plans], live_budget_s)
+        return [(row, calculate(plan, found[plan.region], now)) for row, plan in zip(rows, plans, strict=True)]
 
     def _write(self, items: Sequence[tuple[Row, CarbonResult]]) -> None:
         deltas: dict[str, float] = {}
