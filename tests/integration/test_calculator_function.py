@@ -118,6 +118,9 @@ def test_a_created_activity_gets_carbon_from_the_event(stack: StackHandle, store
     calc = store.get("calculations", calculation_id("job-1", VERSION))
     assert calc is not None
     assert calc["grid_intensity_g_per_kwh"] == pytest.approx(415.755)
+    assert (calc["methodology_version"], row["methodology_version"]) == (VERSION, VERSION)  # on both rows
+    assert (calc["carbon_kg_low"], calc["carbon_kg_high"]) == (row["carbon_kg_low"], row["carbon_kg_high"])
+    assert calc["confidence"] == row["calculation_confidence"] == "medium"
     assert json.loads(calc["emission_factor"])["region"] == "azure:eastus"
     assert calc["$permissions"] == ['read("user:ada")']
     stats = store.get("user_stats", "gh_1")
