@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from appwrite.exception import AppwriteException
 from appwrite.services.functions import Functions
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
+from ecotrace.clock import parse_iso, to_iso, utc_now
 from ecotrace_local.testing import StackHandle, run_stack
 from tests.fakes.electricity_maps import FakeElectricityMaps, Scripted
 
@@ -141,3 +143,35 @@ def test_health_shows_breaker_state_and_never_the_key(stack: StackHandle, em: Fa
     logs = " ".join((e.logs or "") + (e.errors or "") for e in executions.executions)
     assert EM_KEY not in everything
     assert EM_KEY not in logs
+
+
+def test_the_hourly_schedule_refreshes_rows_about_to_expire(stack: StackHandle, em: FakeElectricityMaps) -> None:
+    scheduler = stack.stack.functions.scheduler
+    due = scheduler.next_due()[FN]
+    assert (due.minute, due.second) == (0, 0)  # appwrite.json "0 * * * *": on the hour
+    assert (due - utc_now()) <= timedelta(hours=1)
+    # a live row written 5.5 h ago by some instance: it expires within the hour
+    store = AppwriteStore(stack.client())
+    fetched = utc_now() - timedelta(hours=5.5)
+    store.upsert(
+        "emission_factors",
+        "PL",
+        {
+            "region": "PL",
+            "region_kind": "zone",
+            "factor_kg_co2_per_kwh": 0.9,
+            "source": "electricity_maps",
+            "zone": "PL",
+            "confidence_rating": "high",
+            "fetched_at": to_iso(fetched),
+            "expires_at": to_iso(fetched + timedelta(hours=6)),
+        },
+    )
+    em.intensity["PL"] = 612
+    execution = scheduler.fire_next_due(wait=True)
+    assert execution is not None
+    assert (execution.trigger, execution.status_code) == ("schedule", 200), execution.errors
+    row = store.get("emission_factors", "PL")
+    assert row is not None
+    assert row["factor_kg_co2_per_kwh"] == pytest.approx(0.612)
+    assert parse_iso(row["expires_at"]) > utc_now() + timedelta(hours=5)
