@@ -25,8 +25,9 @@ from ..adapters.aws_carbon import AwsCarbonSource, boto3_available, summarise
 from ..clock import utc_now
 from ..domain.models import EmissionFactor
 from ..entrypoints.http import Invocation
-from ..errors import EcoTraceError, ForbiddenError, UnauthorizedError, ValidationError
+from ..errors import EcoTraceError, ForbiddenError, NotConfiguredError, UnauthorizedError, ValidationError
 from ..ports import Store
+from ..resilience import CircuitBreaker
 from ..settings import Settings
 from .emission_factors import EmissionFactorResolver
 
@@ -65,35 +66,65 @@ def factor_json(factor: EmissionFactor) -> dict[str, Any]:
     return body
 
 
-AwsReport = Callable[[], dict[str, Any]]
+AWS_FAILURE_THRESHOLD = 2  # two failed hourly refreshes in a row ...
+AWS_COOL_DOWN_S = 6 * 3600.0  # ... and AWS is left alone for six hours (then one probe)
 
 
-def aws_report_for(settings: Settings, source: AwsCarbonSource | None = None) -> AwsReport | None:
-    """AWS's own per-region emissions for the last full months, when configured: ``ECOTRACE_AWS_CARBON_S3_URI``
-    (``s3://bucket/prefix`` of the carbon Data Export) and/or ``ECOTRACE_AWS_CARBON_API=1`` (the
-    ``sustainability`` API). Credentials come from the standard AWS chain. None when not configured."""
-    uri = settings.env.get("ECOTRACE_AWS_CARBON_S3_URI", "")
-    use_api = settings.env.get("ECOTRACE_AWS_CARBON_API", "") == "1"
-    if not uri and not use_api:
-        return None
+def _aws_counts_as_failure(exc: BaseException) -> bool:
+    return not isinstance(exc, NotConfiguredError)  # boto3 or credentials missing: configuration, not an outage
 
-    def report() -> dict[str, Any]:
-        aws = source or AwsCarbonSource(region_name=settings.env.get("AWS_REGION", "us-east-1"))
+
+class AwsReport:
+    """AWS's own per-region emissions for the last full months, read through a circuit breaker that outlives the
+    execution (one per process), so a failing AWS is not asked on every refresh and health shows its state."""
+
+    def __init__(self, settings: Settings, source: AwsCarbonSource | None, breaker: CircuitBreaker) -> None:
+        self._uri = settings.env.get("ECOTRACE_AWS_CARBON_S3_URI", "")
+        self._use_api = settings.env.get("ECOTRACE_AWS_CARBON_API", "") == "1"
+        self._region = settings.env.get("AWS_REGION", "us-east-1")
+        self._source = source
+        self.breaker = breaker
+
+    def __call__(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         try:
-            if uri:
-                bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-                out["s3_export"] = summarise(aws.from_s3_export(bucket, prefix))
-            if use_api:
-                today = utc_now().date()
-                end = date(today.year, today.month, 1)
-                start = (end - timedelta(days=92)).replace(day=1)
-                out["sustainability_api"] = summarise(aws.from_api(start, end))
+            self.breaker.call(lambda: self._collect(out))
         except EcoTraceError as exc:
             out["error"] = {"code": exc.code, "message": exc.message}
         return out
 
-    return report
+    def _collect(self, out: dict[str, Any]) -> None:
+        aws = self._source or AwsCarbonSource(region_name=self._region)
+        if self._uri:
+            bucket, _, prefix = self._uri.removeprefix("s3://").partition("/")
+            out["s3_export"] = summarise(aws.from_s3_export(bucket, prefix))
+        if self._use_api:
+            today = utc_now().date()
+            end = date(today.year, today.month, 1)
+            start = (end - timedelta(days=92)).replace(day=1)
+            out["sustainability_api"] = summarise(aws.from_api(start, end))
+
+    def health(self) -> dict[str, Any]:
+        return self.breaker.snapshot()
+
+
+_aws_breaker = CircuitBreaker(
+    "aws_carbon",
+    failure_threshold=AWS_FAILURE_THRESHOLD,
+    cool_down_s=AWS_COOL_DOWN_S,
+    counts_as_failure=_aws_counts_as_failure,
+)
+
+
+def aws_report_for(
+    settings: Settings, source: AwsCarbonSource | None = None, *, breaker: CircuitBreaker | None = None
+) -> AwsReport | None:
+    """AWS's own per-region emissions for the last full months, when configured: ``ECOTRACE_AWS_CARBON_S3_URI``
+    (``s3://bucket/prefix`` of the carbon Data Export) and/or ``ECOTRACE_AWS_CARBON_API=1`` (the
+    ``sustainability`` API). Credentials come from the standard AWS chain. None when not configured."""
+    if not settings.env.get("ECOTRACE_AWS_CARBON_S3_URI", "") and settings.env.get("ECOTRACE_AWS_CARBON_API") != "1":
+        return None
+    return AwsReport(settings, source, breaker or _aws_breaker)
 
 
 def handle(
@@ -122,7 +153,10 @@ def handle(
         return {"ok": True, "factors": [factor_json(f) for f in resolver.resolve_many(regions)]}
     if action == "health":
         health = resolver.health()
-        health["sources"]["aws_carbon"] = {"configured": aws is not None, "boto3_installed": boto3_available()}
+        aws_state: dict[str, Any] = {"configured": aws is not None, "boto3_installed": boto3_available()}
+        if aws is not None:
+            aws_state.update(aws.health())
+        health["sources"]["aws_carbon"] = aws_state
         return {"ok": True, **health}
     if action == "link_github_account":
         if caller.kind != "user" or not caller.user_id:

@@ -12,6 +12,7 @@ from moto import mock_aws
 from ecotrace.adapters.aws_carbon import AwsCarbonSource
 from ecotrace.entrypoints.http import Invocation
 from ecotrace.errors import ForbiddenError, UnauthorizedError, ValidationError
+from ecotrace.resilience import CircuitBreaker
 from ecotrace.services.api_integrations import Caller, aws_report_for, handle, identify_caller
 from ecotrace.services.emission_factors import EmissionFactorResolver
 from ecotrace.settings import Settings
@@ -127,6 +128,7 @@ def test_refresh_adds_the_aws_export_summary_for_server_callers(resolver: Emissi
 
 
 def test_an_aws_failure_is_reported_not_raised(resolver: EmissionFactorResolver, s3: Any) -> None:
-    report = aws_report_for(settings(ECOTRACE_AWS_CARBON_S3_URI="s3://missing-bucket/x"), AwsCarbonSource(s3_client=s3))
+    conf = settings(ECOTRACE_AWS_CARBON_S3_URI="s3://missing-bucket/x")
+    report = aws_report_for(conf, AwsCarbonSource(s3_client=s3), breaker=CircuitBreaker("aws_carbon"))
     out = handle({"action": "refresh_cache"}, Caller("schedule"), resolver, aws=report)
     assert out["aws_carbon"]["error"]["code"] == "upstream_error"

@@ -6,12 +6,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import pytest
+from factors_helpers import FakeMonotonic
 
 from ecotrace.adapters import aws_carbon
 from ecotrace.adapters.aws_carbon import AwsCarbonSource
 from ecotrace.errors import NotConfiguredError
+from ecotrace.resilience import CircuitBreaker
 from ecotrace.services.api_integrations import Caller, aws_report_for, handle
 from ecotrace.services.emission_factors import EmissionFactorResolver
 from ecotrace.settings import Settings
@@ -60,3 +63,49 @@ def test_aws_clients_have_timeouts_and_bounded_retries(monkeypatch: pytest.Monke
         config = client.meta.config
         assert (config.connect_timeout, config.read_timeout) == (2.5, 7.0)
         assert config.retries["total_max_attempts"] == 4  # botocore's count: the first try and 3 retries
+
+
+class CountingSource(AwsCarbonSource):
+    """An AWS source whose S3 export read fails (or not) on demand and counts the calls that reached it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.fail = True
+
+    def from_s3_export(
+        self, bucket: str, prefix: str = "", *, max_files: int = 200
+    ) -> list[aws_carbon.RegionEmissions]:
+        self.calls += 1
+        if self.fail:
+            raise aws_carbon.AwsCarbonError("NoSuchBucket", "S3 list failed: NoSuchBucket (404)")
+        return []
+
+
+def test_aws_failures_open_its_breaker_and_health_shows_state_and_last_error() -> None:
+    clock = FakeMonotonic()
+    source = CountingSource()
+    breaker = CircuitBreaker("aws_carbon", failure_threshold=2, cool_down_s=3600, clock=clock)
+    settings = Settings(endpoint="http://x/v1", project_id="p", env={"ECOTRACE_AWS_CARBON_S3_URI": "s3://b/p"})
+    report = aws_report_for(settings, source, breaker=breaker)
+    assert report is not None
+    resolver = EmissionFactorResolver.offline()
+
+    def refresh() -> dict[str, Any]:
+        out: dict[str, Any] = handle({"action": "refresh_cache"}, Caller("schedule"), resolver, aws=report)
+        return out
+
+    assert refresh()["aws_carbon"]["error"]["code"] == "upstream_error"
+    assert refresh()["aws_carbon"]["error"]["code"] == "upstream_error"
+    assert refresh()["aws_carbon"]["error"]["code"] == "circuit_open"  # not asked: the breaker is open
+    assert source.calls == 2
+    health = handle({"action": "health"}, Caller("user", "ada"), resolver, aws=report)["sources"]["aws_carbon"]
+    assert (health["configured"], health["state"]) == (True, "open")
+    assert "NoSuchBucket" in health["last_error"]
+
+    clock.advance(3600)  # half-open: one probe; it succeeds and closes the breaker
+    source.fail = False
+    assert "error" not in refresh()["aws_carbon"]
+    assert source.calls == 3
+    health = handle({"action": "health"}, Caller("user", "ada"), resolver, aws=report)["sources"]["aws_carbon"]
+    assert health["state"] == "closed"
