@@ -27,7 +27,7 @@ from ecotrace.services.accounts import link_account
 from ecotrace_local.testing import StackHandle, run_stack
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "github-webhooks"
+FIXTURES = ROOT / "tests" / "fixtures" / "github-webhooks"
 SECRET = "e2e-secret"
 DB = "ecotrace-main"
 ACCOUNT = "acct-codertocat"

@@ -22,7 +22,7 @@ from appwrite.services.tables_db import TablesDB
 from ecotrace_local.testing import StackHandle, run_stack
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "github-webhooks"
+FIXTURES = ROOT / "tests" / "fixtures" / "github-webhooks"
 SECRET = "signup-secret"
 TOKENS = {"gho_codertocat": {"id": 21031067, "login": "Codertocat"}, "gho_someone": {"id": 99, "login": "someone"}}
 
