@@ -98,10 +98,10 @@ class CircuitBreaker:
     def record_failure(self, exc: BaseException) -> None:
         with self._lock:
             self.last_error = _describe(exc)
-            if not self._counts(exc):
-                if self._state is BreakerState.HALF_OPEN:  # the source answered: it is up
+            if not self._counts(exc):  # the source answered (a refusal, not an outage): it is up
+                if self._state is BreakerState.HALF_OPEN:
                     self._state = BreakerState.CLOSED
-                    self._failures = 0
+                self._failures = 0
                 self._probe_in_flight = False
                 return
             self._failures += 1

@@ -196,3 +196,23 @@ def test_backoff_is_jittered_within_exponential_bounds() -> None:
     assert len(set(first)) > 10  # random, not a fixed schedule
     assert len(set(second)) > 10
     assert max(second) > 0.1  # the second window is wider than the first
+
+
+def test_an_answer_that_is_not_an_outage_ends_a_run_of_failures(monotonic: FakeMonotonic) -> None:
+    # timeout, timeout, then a 404 (the source answered: it is up), then a timeout: not three in a row
+    breaker = CircuitBreaker(
+        "em",
+        failure_threshold=3,
+        clock=monotonic,
+        counts_as_failure=lambda exc: getattr(exc, "kind", "") != "zone_not_found",
+    )
+    dead = Source()
+
+    def not_found() -> None:
+        raise ElectricityMapsError("zone_not_found", "no zone XX", http_status=404)
+
+    for fn in (dead, dead, not_found, dead):
+        with pytest.raises(ElectricityMapsError):
+            breaker.call(fn)
+    assert breaker.state is BreakerState.CLOSED
+    assert breaker.snapshot()["consecutive_failures"] == 1
