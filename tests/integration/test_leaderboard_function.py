@@ -151,3 +151,11 @@ def test_bad_requests_and_signed_in_users_are_refused(stack: StackHandle) -> Non
     with pytest.raises(AppwriteException) as info:  # execute is empty in appwrite.json
         Functions(stack.user_client("ada")).create_execution(FN, body="{}")
     assert info.value.code == 401
+
+
+def test_a_user_labelled_a_bot_is_not_ranked(stack: StackHandle, store: AppwriteStore) -> None:
+    seed(store, NOW)
+    store.create("users", "gh_3", {"github_id": "3", "username": "dev3", "is_bot": True})
+    status, result = execute(stack, {"now": to_iso(NOW), "periods": ["daily"]})
+    assert status == 200, result
+    assert [r["user_id"] for r in board(store, "daily", "2026-11-25")] == ["gh_2", "gh_1"]

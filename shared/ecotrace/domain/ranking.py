@@ -11,7 +11,8 @@ Periods (all windows in UTC, start inclusive, end exclusive):
 What counts. Every figure on a leaderboard row is computed over the same rows: the user's activities in the
 period that are *counted* and *calculated*:
 
-- bot activities (``is_bot``, or a login ending in ``[bot]``) are skipped: bots are never ranked;
+- bot activities (``is_bot``, a login ending in ``[bot]``, or a user labelled ``is_bot`` in the ``users``
+  table) are skipped: bots are never ranked;
 - ``counted=False`` rows are skipped everywhere (carbon, activity and per-type counts, CI minutes, lines,
   active days): such a row's energy is already carried by other rows (a workflow run whose jobs arrived is
   represented by its job rows), so counting it again would count the same work twice. ``ci_run_count``

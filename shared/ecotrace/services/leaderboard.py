@@ -22,6 +22,7 @@ Activities still waiting for a carbon result are counted as pending and reported
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import time
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 ACTIVITIES = "activities"
 LEADERBOARDS = "leaderboards"
+USERS = "users"
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_TIME_BUDGET_S = 45.0  # of the function's 60 s timeout; the rest is left for the writes
 _DATETIME_COLUMNS = frozenset({"period_start"})
@@ -202,6 +204,7 @@ def update_leaderboards(
     bounded = [p for p in periods if p.end is not None]
     unbounded = [p for p in periods if p.end is None]
     select = Query.select(["$id", *ACTIVITY_COLUMNS])
+    bots = bot_user_ids(store)
     ranked_users: set[str] = set()
 
     def scan(queries: list[str], targets: list[PeriodTally], written: list[Period]) -> None:
@@ -213,6 +216,8 @@ def update_leaderboards(
             if fact is None:
                 run.malformed_activities += 1
                 continue
+            if fact.user_id in bots and not fact.is_bot:
+                fact = dataclasses.replace(fact, is_bot=True)
             seen = False
             for t in targets:
                 if t.period.contains(fact.timestamp):
@@ -267,6 +272,12 @@ def _check_budget(elapsed_s: float, budget_s: float, read: int, written: list[Pe
         "raise the function timeout and LEADERBOARD_TIME_BUDGET_S, or refresh all-time less often",
         details={"activities_read": read, "written": [p.label for p in written]},
     )
+
+
+def bot_user_ids(store: Store) -> frozenset[str]:
+    """Users labelled as bots in the ``users`` table, whatever their activity rows say (few rows)."""
+    queries = [Query.equal("is_bot", True), Query.select(["$id"])]
+    return frozenset(str(row["$id"]) for row in store.iterate(USERS, queries, page_size=MAX_BATCH))
 
 
 def stored_entries(store: Store, period: Period, page_size: int = MAX_BATCH) -> dict[str, Row]:

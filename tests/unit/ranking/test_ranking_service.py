@@ -226,3 +226,11 @@ def test_an_all_time_scan_over_budget_still_leaves_the_day_week_and_month_writte
     assert info.value.details["written"] == ["daily:2026-11-25", "weekly:2026-W48", "monthly:2026-11"]
     assert board(store, "weekly", "2026-W48") == [(1, "gh_2"), (2, "gh_1"), (3, "gh_4")]
     assert board(store, "all_time", "all") == []
+
+
+def test_a_user_labelled_a_bot_in_the_users_table_is_not_ranked(store: MemoryStore) -> None:
+    store.create("users", "gh_2", {"github_id": "2", "username": "dev2", "is_bot": True})
+    store.create("users", "gh_1", {"github_id": "1", "username": "dev1", "is_bot": False})
+    result = run(store, periods=(PeriodType.DAILY,))
+    assert board(store, "daily", "2026-11-25") == [(1, "gh_1")]
+    assert result.periods[0].bot_activities_skipped == 4  # gh_3's two, and gh_2's two by its users row
