@@ -301,7 +301,7 @@ def _write_period(
         bot_activities_skipped=t.bots_skipped,
         not_counted_skipped=t.not_counted,
     )
-    stored = stored_entries(store, period)
+    stored = stored_entries(store, period, page_size=options.page_size)
     wanted: dict[str, dict[str, Any]] = {}
     for entry in ranked:
         row_id = leaderboard_row_id(period.type, period.key, entry.totals.user_id)
