@@ -59,7 +59,12 @@ def banner(config: StackConfig) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    config = StackConfig.from_env()
+    try:
+        config = StackConfig.from_env()
+        config.appwrite_json()  # fail here, clearly, rather than half-started
+    except (FileNotFoundError, ValueError) as exc:  # no appwrite.json, a bad ECOTRACE_PORT, broken JSON
+        print(f"Cannot start the local stack: {exc}", file=sys.stderr)
+        return 2
     for notice in apply_dev_defaults(config):
         print(f"WARNING: {notice}", file=sys.stderr)
     if not is_loopback(config.host):

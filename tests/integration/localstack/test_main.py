@@ -77,3 +77,24 @@ def test_refuses_a_non_loopback_host_unless_allowed(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "ECOTRACE_ALLOW_REMOTE=1" in result.stderr
     assert not (root / "db.sqlite3").exists()
+
+
+def test_bad_settings_are_a_clear_message_not_a_traceback(tmp_path: Path) -> None:
+    root = write_root(tmp_path / "root")
+    for env, fragment in (
+        (_env(root, ECOTRACE_PORT="eighty"), "eighty"),
+        (_env(tmp_path / "missing"), "appwrite.json"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "ecotrace_local"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+        assert result.returncode == 2
+        assert result.stderr.startswith("Cannot start the local stack:")
+        assert fragment in result.stderr
+        assert "Traceback" not in result.stderr
