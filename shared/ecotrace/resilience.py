@@ -3,7 +3,8 @@
 The breaker keeps a dead source from costing a timeout on every call: after ``failure_threshold``
 consecutive failures it opens and fails fast (:class:`~ecotrace.errors.CircuitOpenError`, no call made);
 after ``cool_down_s`` it lets one probe through (half-open); the probe's success closes it, its failure
-re-opens it for another cool-down. Time is injected (a monotonic seconds clock).
+re-opens it for another cool-down. A failure that says when to come back (a 429's ``Retry-After``) longer than
+the cool-down opens it at once, for that long. Time is injected (a monotonic seconds clock).
 
 Retries (tenacity) are for transient errors only: timeouts, connection failures, 429 (honouring
 ``Retry-After`` up to a cap) and 5xx. Never 401, 403 or 404: those will not get better by asking again.
@@ -23,6 +24,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from .errors import CircuitOpenError
 
 T = TypeVar("T")
+MAX_HOLD_S = 24 * 3600.0  # a Retry-After longer than this holds the breaker open only this long
 MonotonicClock = Callable[[], float]
 
 
@@ -53,6 +55,7 @@ class CircuitBreaker:
         self._state = BreakerState.CLOSED
         self._failures = 0
         self._opened_at = 0.0
+        self._open_for_s = cool_down_s
         self._probe_in_flight = False
         self.last_error: str | None = None
         self.fast_failures = 0
@@ -63,7 +66,7 @@ class CircuitBreaker:
             return self._current_state()
 
     def _current_state(self) -> BreakerState:
-        if self._state is BreakerState.OPEN and self._clock() - self._opened_at >= self.cool_down_s:
+        if self._state is BreakerState.OPEN and self._clock() - self._opened_at >= self._open_for_s:
             self._state = BreakerState.HALF_OPEN
             self._probe_in_flight = False
         return self._state
@@ -72,7 +75,7 @@ class CircuitBreaker:
         with self._lock:
             if self._current_state() is not BreakerState.OPEN:
                 return 0.0
-            return max(0.0, self.cool_down_s - (self._clock() - self._opened_at))
+            return max(0.0, self._open_for_s - (self._clock() - self._opened_at))
 
     def _admit(self) -> None:
         with self._lock:
@@ -83,7 +86,7 @@ class CircuitBreaker:
                 self._probe_in_flight = True
                 return
             self.fast_failures += 1
-            wait_s = max(0.0, self.cool_down_s - (self._clock() - self._opened_at))
+            wait_s = max(0.0, self._open_for_s - (self._clock() - self._opened_at))
             raise CircuitOpenError(
                 f"{self.name} is unavailable (circuit open after {self._failures} consecutive failures)",
                 details={"source": self.name, "retry_in_s": round(wait_s, 3), "last_error": self.last_error},
@@ -105,9 +108,15 @@ class CircuitBreaker:
                 self._probe_in_flight = False
                 return
             self._failures += 1
-            if self._state is BreakerState.HALF_OPEN or self._failures >= self.failure_threshold:
+            come_back_s = min(retry_after_s(exc) or 0.0, MAX_HOLD_S)
+            if come_back_s > self.cool_down_s:  # the source said when to come back: not before then
                 self._state = BreakerState.OPEN
                 self._opened_at = self._clock()
+                self._open_for_s = come_back_s
+            elif self._state is BreakerState.HALF_OPEN or self._failures >= self.failure_threshold:
+                self._state = BreakerState.OPEN
+                self._opened_at = self._clock()
+                self._open_for_s = self.cool_down_s
             self._probe_in_flight = False
 
     def call(self, fn: Callable[[], T]) -> T:
@@ -125,7 +134,7 @@ class CircuitBreaker:
         """State for a health report: no secrets (errors are described by type and our own message)."""
         with self._lock:
             state = self._current_state()
-            retry_in = max(0.0, self.cool_down_s - (self._clock() - self._opened_at)) if state == "open" else 0.0
+            retry_in = max(0.0, self._open_for_s - (self._clock() - self._opened_at)) if state == "open" else 0.0
             return {
                 "state": state.value,
                 "consecutive_failures": self._failures,

@@ -106,3 +106,17 @@ def test_an_unknown_zone_is_asked_once_and_is_not_an_outage(fake: FakeElectricit
     assert (sleeps, fake.hits(INTENSITY_PATH)) == ([], 1)
     assert res.live_breaker.state == "closed"
     assert res.live_breaker.snapshot()["consecutive_failures"] == 0
+
+
+def test_a_long_retry_after_stops_all_asking_until_then(fake: FakeElectricityMaps) -> None:
+    fake.then(Scripted(429, {"error": "Too many requests"}, headers={"Retry-After": "900"}, path=INTENSITY_PATH))
+    sleeps: list[float] = []
+    res = resolver(fake, sleeps)
+    assert res.resolve("DE").source == FactorSource.COUNTRY_ANNUAL
+    later = res.resolve("FR")  # another zone: the API said to come back in 15 minutes, so it is not asked
+    assert later.source == FactorSource.COUNTRY_ANNUAL
+    assert "circuit_open" in later.confidence_reason
+    assert fake.hits(INTENSITY_PATH) == 1
+    health = res.health()["sources"]["electricity_maps"]
+    assert health["state"] == "open"
+    assert 890 < health["retry_in_s"] <= 900

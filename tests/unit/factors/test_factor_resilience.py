@@ -216,3 +216,47 @@ def test_an_answer_that_is_not_an_outage_ends_a_run_of_failures(monotonic: FakeM
             breaker.call(fn)
     assert breaker.state is BreakerState.CLOSED
     assert breaker.snapshot()["consecutive_failures"] == 1
+
+
+def test_a_long_retry_after_holds_the_breaker_open_that_long(monotonic: FakeMonotonic) -> None:
+    # A 429 asking to wait longer than the cool-down: the source said when to come back, so no call before then.
+    breaker = CircuitBreaker("em", failure_threshold=3, cool_down_s=60, clock=monotonic)
+    calls: list[int] = []
+
+    def throttled() -> None:
+        calls.append(1)
+        raise ElectricityMapsError("rate_limited", "429", http_status=429, transient=True, retry_after_s=600.0)
+
+    with pytest.raises(ElectricityMapsError):
+        breaker.call(throttled)
+    assert breaker.state is BreakerState.OPEN  # at once, not after three
+    assert breaker.snapshot()["retry_in_s"] == 600
+    monotonic.advance(599)
+    with pytest.raises(CircuitOpenError):
+        breaker.call(throttled)
+    assert len(calls) == 1
+    monotonic.advance(1)
+    assert breaker.state is BreakerState.HALF_OPEN
+
+
+def test_a_short_retry_after_counts_as_one_failure(monotonic: FakeMonotonic) -> None:
+    breaker = CircuitBreaker("em", failure_threshold=3, cool_down_s=60, clock=monotonic)
+
+    def throttled() -> None:
+        raise ElectricityMapsError("rate_limited", "429", http_status=429, transient=True, retry_after_s=5.0)
+
+    with pytest.raises(ElectricityMapsError):
+        breaker.call(throttled)
+    assert breaker.state is BreakerState.CLOSED
+
+
+def test_an_absurd_retry_after_holds_the_breaker_at_most_a_day(monotonic: FakeMonotonic) -> None:
+    breaker = CircuitBreaker("em", failure_threshold=3, cool_down_s=60, clock=monotonic)
+
+    def throttled() -> None:
+        raise ElectricityMapsError("rate_limited", "429", http_status=429, transient=True, retry_after_s=1e12)
+
+    with pytest.raises(ElectricityMapsError):
+        breaker.call(throttled)
+    monotonic.advance(24 * 3600)
+    assert breaker.state is BreakerState.HALF_OPEN
