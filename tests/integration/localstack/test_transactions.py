@@ -223,3 +223,32 @@ def test_a_row_changed_after_staging_makes_the_commit_conflict(stack: StackHandl
         tables.update_transaction(tx.id, commit=True)
     assert (err.value.code, err.value.type) == (409, "transaction_conflict")
     assert tables.get_row(DB, "notes", "n1").data["count"] == 7
+
+
+def test_staged_responses_are_appwrite_mocks(stack: StackHandle, tables: TablesDB) -> None:
+    tables.create_row(DB, "notes", "n1", note(count=1))
+    tx = tables.create_transaction()
+    headers = {"X-Appwrite-Project": stack.project_id, "X-Appwrite-Key": stack.api_key}
+    rows_url = f"{stack.endpoint}/tablesdb/{DB}/tables/notes/rows"
+    inc = requests.patch(
+        f"{rows_url}/n1/count/increment", json={"value": 2, "transactionId": tx.id}, headers=headers, timeout=5
+    )
+    assert (inc.status_code, inc.json()) == (200, {"$id": "n1", "$tableId": "notes", "$databaseId": DB, "count": 2})
+    bulk = requests.post(rows_url, json={"rows": [note(), note()], "transactionId": tx.id}, headers=headers, timeout=5)
+    assert (bulk.status_code, bulk.json()) == (200, {"rows": [], "total": 2})
+    upsert = requests.put(f"{rows_url}/n9", json={"data": note(), "transactionId": tx.id}, headers=headers, timeout=5)
+    assert upsert.status_code == 201
+    assert (
+        requests.delete(f"{rows_url}/n1", json={"transactionId": tx.id}, headers=headers, timeout=5).status_code == 204
+    )
+    assert tables.get_transaction(tx.id).operations == 4
+    assert count_rows(stack, "notes") == 1
+
+    tables.update_transaction(tx.id, rollback=True)
+    late = requests.patch(f"{rows_url}/n1/count/increment", json={"transactionId": tx.id}, headers=headers, timeout=5)
+    assert (late.status_code, late.json()["type"]) == (400, "general_bad_request")
+    assert late.json()["message"] == "Invalid or non\u2011pending transaction"
+    single = requests.post(
+        rows_url, json={"rowId": "x", "data": note(), "transactionId": tx.id}, headers=headers, timeout=5
+    )
+    assert (single.status_code, single.json()["type"]) == (400, "transaction_not_ready")
