@@ -29,6 +29,10 @@ CLOUD_PROVIDERS = {"aws": "aws", "amazon": "aws", "azure": "azure", "microsoft":
 _CODE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
 _CLOUD_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 _ROW_ID_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$")
+# ISO 3166 "exceptionally reserved" codes in common use for a country with another official code.
+RESERVED_ALIASES = {"UK": "GB", "EL": "GR"}
+# US territories: ISO 3166-2:US subdivisions that are also ISO 3166 countries with their own data.
+US_TERRITORIES = frozenset({"AS", "GU", "MP", "PR", "UM", "VI"})
 
 
 class RegionKind(StrEnum):
@@ -63,8 +67,9 @@ class Region:
     country: str | None = None  # alpha-2, when known
     lat: float | None = None
     lon: float | None = None
-    reason: str = ""  # why the input was not taken as given (unknown, partly known ...)
+    reason: str = ""  # why the input was not taken as given (unknown, partly known ...): a fallback
     raw: str = field(default="", compare=False)
+    note: str = field(default="", compare=False)  # how the input was read, when not literally (UK -> GB)
 
     @property
     def known(self) -> bool:
@@ -140,6 +145,10 @@ def parse_region(value: object, cat: RegionCatalogue) -> Region:
     if code in cat.egrid_subregions:
         return Region(key=f"egrid:{code}", kind=RegionKind.EGRID, country="US", raw=raw)
     if "-" not in code:
+        if code in RESERVED_ALIASES and RESERVED_ALIASES[code] in cat.countries:
+            country = RESERVED_ALIASES[code]
+            note = f"ISO 3166 reserves {code} for {country}"
+            return Region(key=country, kind=RegionKind.COUNTRY, country=country, raw=raw, note=note)
         country = _country(code, cat)
         if country is None:
             return _unknown(raw, f"unknown country code {code!r}")
@@ -148,6 +157,8 @@ def parse_region(value: object, cat: RegionCatalogue) -> Region:
     country = _country(head, cat)
     if country == "US" and tail in cat.us_states:
         return Region(key=f"US-{tail}", kind=RegionKind.US_STATE, country="US", raw=raw)
+    if country == "US" and tail in US_TERRITORIES and tail in cat.countries:
+        return Region(key=tail, kind=RegionKind.COUNTRY, country=tail, raw=raw, note=f"US-{tail} is {tail}")
     if country == "CA" and tail in cat.ca_provinces:
         return Region(key=f"CA-{tail}", kind=RegionKind.CA_PROVINCE, country="CA", raw=raw)
     if code in cat.zones:

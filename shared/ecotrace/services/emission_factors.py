@@ -167,7 +167,7 @@ class EmissionFactorResolver:
 
     def _resolve(self, region: object, *, deadline: float | None) -> EmissionFactor:
         parsed = self.parse(region)
-        notes: list[str] = [parsed.reason] if parsed.reason else []
+        notes: list[str] = [n for n in (parsed.reason, parsed.note) if n]
         target = self._live_target(parsed)
         if target is not None:
             if self.live is None:

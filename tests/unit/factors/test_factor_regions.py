@@ -109,3 +109,20 @@ def test_row_id_examples() -> None:
     long_key = "azure:" + "a" * 40
     assert ROW_ID.match(row_id_for(long_key))
     assert row_id_for(long_key) != row_id_for(long_key + "b")
+
+
+@pytest.mark.parametrize(
+    ("given_input", "key", "reason_part"),
+    [
+        ("UK", "GB", "ISO 3166 reserves UK for GB"),
+        ("el", "GR", "ISO 3166 reserves EL for GR"),
+        ("US-PR", "PR", "US-PR is PR"),
+        ({"country": "US", "state_province": "GU"}, "GU", "US-GU is GU"),
+    ],
+)
+def test_reserved_codes_and_us_territories_become_their_own_country(
+    given_input: object, key: str, reason_part: str
+) -> None:
+    region = parse_region(given_input, CAT)
+    assert (region.key, region.kind, region.country, region.reason) == (key, RegionKind.COUNTRY, key, "")
+    assert reason_part in region.note  # said, but not a fallback: the code is as good as the ISO one
