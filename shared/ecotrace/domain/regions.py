@@ -146,9 +146,9 @@ def parse_region(value: object, cat: RegionCatalogue) -> Region:
         return Region(key=f"egrid:{code}", kind=RegionKind.EGRID, country="US", raw=raw)
     if "-" not in code:
         if code in RESERVED_ALIASES and RESERVED_ALIASES[code] in cat.countries:
-            country = RESERVED_ALIASES[code]
-            note = f"ISO 3166 reserves {code} for {country}"
-            return Region(key=country, kind=RegionKind.COUNTRY, country=country, raw=raw, note=note)
+            alias = RESERVED_ALIASES[code]
+            note = f"ISO 3166 reserves {code} for {alias}"
+            return Region(key=alias, kind=RegionKind.COUNTRY, country=alias, raw=raw, note=note)
         country = _country(code, cat)
         if country is None:
             return _unknown(raw, f"unknown country code {code!r}")
