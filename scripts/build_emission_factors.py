@@ -163,9 +163,21 @@ US_STATES: dict[str, tuple[str, str]] = {
 SPLIT_STATES = ("AL", "IL", "KY", "MO", "MS", "NV", "NY", "PA", "WY")
 
 # AWS region -> location (ISO 3166 or "US-<state>"), from the region names in AWS's documentation
-# ("US East (N. Virginia)" ...). Green Algorithms lists Azure and GCP locations but not AWS's.
+# ("US East (N. Virginia)" ...). Green Algorithms lists Azure and GCP locations but not AWS's. Regions newer than
+# Cloud Carbon Footprint's list (no factor there) are kept with their location, so they fall back to its grid.
 AWS_LOCATIONS: dict[str, str] = {
     "af-south-1": "ZA",
+    "ap-south-2": "IN",  # Asia Pacific (Hyderabad)
+    "ap-southeast-3": "ID",  # Asia Pacific (Jakarta)
+    "ap-southeast-4": "AU-VIC",  # Asia Pacific (Melbourne)
+    "ap-southeast-5": "MY",  # Asia Pacific (Malaysia)
+    "ap-southeast-7": "TH",  # Asia Pacific (Thailand)
+    "ca-west-1": "CA-AB",  # Canada West (Calgary)
+    "eu-central-2": "CH",  # Europe (Zurich)
+    "eu-south-2": "ES",  # Europe (Spain)
+    "il-central-1": "IL",  # Israel (Tel Aviv)
+    "me-central-1": "AE",  # Middle East (UAE)
+    "mx-central-1": "MX",  # Mexico (Central)
     "ap-east-1": "HK",
     "ap-northeast-1": "JP",
     "ap-northeast-2": "KR",
@@ -408,6 +420,10 @@ def build(source: Path) -> tuple[dict[str, Any], list[str]]:
             }
     for key, name in names.items():
         cloud.setdefault(key, {"name": name})
+    for region in AWS_LOCATIONS:
+        if f"aws:{region}" not in cloud:
+            cloud[f"aws:{region}"] = {"name": region}
+            notes.append(f"cloud region aws:{region}: no Cloud Carbon Footprint factor; falls back to its location")
     for key, entry in cloud.items():
         location = locations.get(key)
         entry["location"] = location

@@ -103,3 +103,17 @@ def test_resolve_never_raises(value: object) -> None:
     factor = EmissionFactorResolver.offline().resolve(value)
     assert factor.g_co2e_per_kwh > 0
     assert factor.source in set(FactorSource)
+
+
+@pytest.mark.parametrize(
+    ("region", "zone"),
+    [("aws:il-central-1", "IL"), ("aws:eu-central-2", "CH"), ("aws:ca-west-1", "CA-AB"), ("aws:ap-south-2", "IN")],
+)
+def test_a_newer_aws_region_without_a_ccf_factor_uses_its_location(
+    offline: EmissionFactorResolver, region: str, zone: str
+) -> None:
+    # Cloud Carbon Footprint's list stops at 2021's regions; the newer ones are located, not sent to the world
+    factor = offline.resolve(region)
+    assert (factor.region, factor.zone) == (region, zone)
+    assert factor.source in (FactorSource.COUNTRY_ANNUAL, FactorSource.ZONE_ANNUAL)
+    assert "no usable cloud-region factor" in factor.confidence_reason
