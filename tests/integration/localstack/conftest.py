@@ -4,18 +4,12 @@ over loopback, and Appwrite SDK services bound to it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from appwrite.services.tables_db import TablesDB
 from ls_support import write_root
 
 from ecotrace_local.testing import StackHandle, run_stack
-
-
-@pytest.fixture
-def stack_root(tmp_path: Path) -> Path:
-    return write_root(tmp_path / "root")
 
 
 @pytest.fixture(scope="module")
