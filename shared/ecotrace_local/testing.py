@@ -101,7 +101,11 @@ def run_stack(
     port: int = 0,
     appwrite_json: dict[str, Any] | None = None,
 ) -> Iterator[StackHandle]:
-    """Start the stack (``root`` holds appwrite.json; ``appwrite_json`` overrides it), yield a handle, stop it."""
+    """Start the stack on 127.0.0.1 (``port=0``: any free port), yield a handle, stop it.
+
+    ``root`` holds appwrite.json (``appwrite_json`` overrides it) and optionally ``.env``; settings come from
+    ``env`` and that ``.env`` only, never from this process's environment, so tests do not depend on the shell.
+    """
     config = StackConfig.from_env(env if env is not None else {}, root=root)
     config.db_path = db_path
     config.host = "127.0.0.1"
