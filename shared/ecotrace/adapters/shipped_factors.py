@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from ..domain.regions import RegionCatalogue
+from ..domain.regions import RegionCatalogue, name_key
 
 DATA_PACKAGE = "ecotrace.data"
 DATA_FILE = "emission_factors.json"
@@ -87,6 +87,10 @@ class ShippedFactors:
             us_states=frozenset(self._states),
             ca_provinces=frozenset(self._provinces),
             cloud_regions=frozenset(self._cloud),
+            subdivision_names={
+                **{name_key("US", row["name"]): code for code, row in self._states.items()},
+                **{name_key("CA", row["name"]): code for code, row in self._provinces.items()},
+            },
         )
 
     @classmethod

@@ -20,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 MAX_REGION_CHARS = 64
@@ -58,6 +59,7 @@ class RegionCatalogue:
     us_states: frozenset[str]  # two-letter codes
     ca_provinces: frozenset[str]
     cloud_regions: frozenset[str]  # "aws:eu-west-1", "azure:eastus", "gcp:europe-west1"
+    subdivision_names: Mapping[str, str] = field(default_factory=dict)  # "US:NEW YORK" -> "NY" (see name_key)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,12 @@ def _unknown(raw: str, reason: str, country: str | None = None) -> Region:
 def _short(text: str) -> str:
     text = "".join(ch if ch.isprintable() else "?" for ch in text)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def name_key(country: str, name: str) -> str:
+    """Lookup key of a state or province name: "US", "Québec" -> "US:QUEBEC" (accents, case, '_' ignored)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return f"{country}:{' '.join(plain.replace('_', ' ').upper().split())}"
 
 
 def azure_region_name(name: str) -> str:
@@ -191,6 +199,10 @@ def _parse_mapping(value: Mapping[object, object], cat: RegionCatalogue) -> Regi
     assert fallback is not None
     if not fallback.known or fallback.kind is not RegionKind.COUNTRY or fallback.reason:
         return fallback
+    named = cat.subdivision_names.get(name_key(fallback.key, state)) if len(state.strip()) > 3 else None
+    if named is not None:
+        region = parse_region(f"{fallback.key}-{named}", cat)
+        return replace(region, note=f"{_short(state.strip())!r} read as {region.key}")
     combined = parse_region(f"{fallback.key}-{state.strip()}", cat)
     return combined
 

@@ -126,3 +126,19 @@ def test_reserved_codes_and_us_territories_become_their_own_country(
     region = parse_region(given_input, CAT)
     assert (region.key, region.kind, region.country, region.reason) == (key, RegionKind.COUNTRY, key, "")
     assert reason_part in region.note  # said, but not a fallback: the code is as good as the ISO one
+
+
+@pytest.mark.parametrize(
+    ("given_input", "key", "kind"),
+    [
+        ({"country": "US", "state_province": "California"}, "US-CA", RegionKind.US_STATE),
+        ({"country": "USA", "state_province": "new york"}, "US-NY", RegionKind.US_STATE),
+        ({"country": "US", "state_province": "District of Columbia"}, "US-DC", RegionKind.US_STATE),
+        ({"country": "CA", "state_province": "Québec"}, "CA-QC", RegionKind.CA_PROVINCE),
+        ({"country": "CA", "state_province": "british_columbia"}, "CA-BC", RegionKind.CA_PROVINCE),
+    ],
+)
+def test_state_and_province_names_are_read_in_the_seed_shape(given_input: object, key: str, kind: RegionKind) -> None:
+    region = parse_region(given_input, CAT)
+    assert (region.key, region.kind, region.reason) == (key, kind, "")
+    assert f"read as {key}" in region.note
