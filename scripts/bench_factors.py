@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -171,6 +172,13 @@ def run(read_timeout_s: float) -> list[tuple[str, str]]:
     return rows
 
 
+def _load() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "unknown"
+
+
 def table(rows: list[tuple[str, str]], read_timeout_s: float) -> str:
     lines = [
         "## emission factors",
@@ -178,7 +186,8 @@ def table(rows: list[tuple[str, str]], read_timeout_s: float) -> str:
         "Lookup latency of `EmissionFactorResolver.resolve` (median, 95th percentile, lookups).",
         f"Command: `.venv/bin/python scripts/bench_factors.py --write` (read timeout {read_timeout_s} s;",
         "production default 5 s). Machine: "
-        + f"{platform.machine()}, Python {platform.python_version()}, {platform.system()}.",
+        + f"{platform.machine()}, Python {platform.python_version()}, {platform.system()}, "
+        + f"1-minute load average {_load()} when measured (a shared machine: figures vary about 2x run to run).",
         "The live source is a loopback stand-in: real HTTP, no network latency. The slowest cold live lookup is",
         "the process's first: it builds the httpx client (TLS context included).",
         "",
