@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecotrace_local.event_names import row_channels, row_event_names
+from ecotrace_local.event_names import ACTION_EVENT, _generate, row_channels, row_event_names
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "appwrite-row-events.json").read_text(encoding="utf-8"))
 
@@ -59,3 +59,15 @@ def test_sixteen_row_channels_with_and_without_the_action() -> None:
     assert len(channels) == len(set(channels)) == 16
     assert {"rows", "documents", "tablesdb.db.tables.t.rows.r", "databases.db.tables.t.rows.update"} <= set(channels)
     assert "databases.db.collections.t.documents.r.update" in channels
+
+
+_ID = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,8}", fullmatch=True)
+
+
+@given(db=_ID, table=_ID, row=_ID, action=st.sampled_from(sorted(ACTION_EVENT)), tablesdb=st.booleans())
+def test_cached_expansion_matches_expanding_each_write(
+    db: str, table: str, row: str, action: str, tablesdb: bool
+) -> None:
+    # ids may coincide (db == table, ...): the names must still be Appwrite's, each once, in order
+    verb = ACTION_EVENT[action]
+    assert row_event_names(db, table, row, action, tablesdb=tablesdb) == _generate(db, table, row, verb, tablesdb)
