@@ -64,9 +64,13 @@ LIVE_SOURCE = "electricity_maps"
 STORE_SOURCE = "emission_factors_table"
 
 
+# Answers about one zone, not outages: an unknown zone, no data, or a zone the key's plan may not read (the free
+# tier serves one zone). They do not count against the breaker, and are remembered per zone for the cache's TTL.
+ZONE_REFUSALS = ("zone_not_found", "no_data", "forbidden")
+
+
 def _live_counts_as_failure(exc: BaseException) -> bool:
-    # An unknown zone or a refused request is an answer, not an outage.
-    return not (isinstance(exc, ElectricityMapsError) and exc.kind in ("zone_not_found", "bad_request", "no_data"))
+    return not (isinstance(exc, ElectricityMapsError) and exc.kind in (*ZONE_REFUSALS, "bad_request"))
 
 
 @dataclass
@@ -126,6 +130,9 @@ class EmissionFactorResolver:
             maxsize=MEMORY_ENTRIES, ttl=ttl_s, timer=lambda: self._clock().timestamp()
         )
         self._last_live: LRUCache[str, EmissionFactor] = LRUCache(maxsize=MEMORY_ENTRIES)
+        self._refused: TTLCache[str, ElectricityMapsError] = TTLCache(
+            maxsize=MEMORY_ENTRIES, ttl=ttl_s, timer=lambda: self._clock().timestamp()
+        )
         self._cache_lock = threading.Lock()  # cachetools caches are not thread-safe
 
     # ---- construction ------------------------------------------------------------------------------------------
@@ -304,11 +311,19 @@ class EmissionFactorResolver:
         if stored is not None and row is not None and self._row_fresh(row, now):
             self._remember(key, stored, persist=False)
             return self._for(region, stored, cached=True, notes=notes)
+        with self._cache_lock:
+            refused = self._refused.get(key)
         try:
+            if refused is not None:  # a fresh copy: re-raising one instance would grow its traceback
+                message = refused.message.removeprefix("Electricity Maps: ")
+                raise ElectricityMapsError(refused.kind, f"{message} (remembered)", http_status=refused.http_status)
             if deadline is not None and self._monotonic() >= deadline:
                 raise UpstreamError("not asked: this request's time budget for the live source is spent")
             reading = self._fetch_live(target)
         except EcoTraceError as exc:
+            if isinstance(exc, ElectricityMapsError) and exc.kind in ZONE_REFUSALS and refused is None:
+                with self._cache_lock:
+                    self._refused[key] = exc
             if isinstance(exc, ElectricityMapsError) and exc.kind in ("zone_not_found", "no_data"):
                 notes.append(f"Electricity Maps has no live data for {target.describe()}")
                 return None

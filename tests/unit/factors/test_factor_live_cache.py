@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from factors_helpers import API_KEY, FakeClock, FakeMonotonic, LiveStub, mock_client
 from factors_memory_store import FactorsMemoryStore
@@ -191,3 +192,33 @@ def test_refresh_without_a_key_does_nothing_and_says_so(store: FactorsMemoryStor
     report = EmissionFactorResolver.offline(store=store, clock=clock).refresh()
     assert report.refreshed == 0
     assert report.skipped_reason
+
+
+def test_a_zone_the_key_may_not_read_is_not_an_outage_and_is_not_asked_again_for_hours(
+    stub: LiveStub, clock: FakeClock, monotonic: FakeMonotonic
+) -> None:
+    # Electricity Maps' free tier serves one zone: a 403 for the others must not open the breaker for all
+    resolver = make(stub, None, clock, monotonic)
+    forbidden = {"FR", "PL", "ES", "IT"}
+
+    def plan_limited(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("zone") in forbidden:
+            stub.requests.append(request)
+            return httpx.Response(403, json={"error": "Forbidden", "message": "zone not in your plan"})
+        return stub(request)
+
+    resolver.live = mock_client(plan_limited, clock)
+    for zone in sorted(forbidden):
+        factor = resolver.resolve(zone)
+        assert factor.source == FactorSource.COUNTRY_ANNUAL
+        assert "403" in factor.confidence_reason
+    assert resolver.live_breaker.state == "closed"
+    assert resolver.resolve("DE").source == FactorSource.ELECTRICITY_MAPS  # the plan's zone still live
+    asked = len(stub.requests)
+    again = resolver.resolve("FR")
+    assert again.source == FactorSource.COUNTRY_ANNUAL
+    assert "403" in again.confidence_reason
+    assert len(stub.requests) == asked  # remembered: not asked again
+    clock.advance(6 * 3600 + 1)
+    resolver.resolve("FR")
+    assert len(stub.requests) == asked + 1  # asked again after the cache's 6 h
