@@ -1,4 +1,5 @@
-"""Run every benchmark (scripts/bench_*.py) in turn; each writes its own section of BENCHMARKS.md.
+"""Run every benchmark (scripts/bench_*.py) in turn; those that can (``--write``) rewrite their own section of
+BENCHMARKS.md with the new figures, the others print them.
 
 Usage: ``make bench`` or ``python scripts/bench.py [name ...]`` (names without the bench_ prefix).
 """
@@ -20,7 +21,8 @@ def main(argv: list[str]) -> int:
         if wanted and name not in wanted:
             continue
         print(f"== {script.name}", flush=True)
-        result = subprocess.run([sys.executable, str(script)], check=False)
+        args = ["--write"] if "--write" in script.read_text(encoding="utf-8") else []
+        result = subprocess.run([sys.executable, str(script), *args], check=False)
         failures += result.returncode != 0
     return 1 if failures else 0
 
