@@ -66,3 +66,25 @@ def test_any_change_to_the_body_breaks_the_signature(secret: str, body: bytes, f
             verify(secret, changed, signature)
     with pytest.raises(SignatureError):
         verify(secret, body + b" ", signature)
+
+
+def test_the_comparison_is_hmac_compare_digest_over_the_whole_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Timing cannot be asserted in a unit test; what can be is that every verdict comes from the constant-time
+    # comparison (a plain == would leak how many leading characters matched).
+    import ecotrace.domain.signature as signature
+
+    calls: list[tuple[bytes, bytes]] = []
+    real = signature.hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(signature.hmac, "compare_digest", spy)
+    verify(DOC_SECRET, DOC_PAYLOAD, DOC_SIGNATURE)
+    with pytest.raises(SignatureError):
+        verify(DOC_SECRET, DOC_PAYLOAD, DOC_SIGNATURE[:-1] + "0")
+    assert [len(a) for a, _ in calls] == [len(DOC_SIGNATURE)] * 2
+    monkeypatch.setattr(signature.hmac, "compare_digest", lambda a, b: False)
+    with pytest.raises(SignatureError):  # the verdict is the comparison's, not a second check
+        verify(DOC_SECRET, DOC_PAYLOAD, DOC_SIGNATURE)
