@@ -59,6 +59,11 @@ CALCULATIONS = "calculations"
 MAX_LISTED = 100  # activities listed in a response (a push may carry up to 2,048 commits)
 LEASE_S = 60.0  # an attempt older than this (function timeout 15 s) is taken as crashed and may be retried
 
+INSECURE_VARIABLE = "ECOTRACE_INSECURE_ALLOW_UNSIGNED"
+INSECURE_WARNING = (
+    f"INSECURE: signatures are not checked ({INSECURE_VARIABLE}=1 and no GITHUB_WEBHOOK_SECRET); local use only"
+)
+
 CarbonFn = Callable[[Sequence[Activity]], tuple[list[Activity], list[dict[str, Any]]]]
 
 REDELIVER_HINT = (
@@ -171,7 +176,7 @@ class WebhookIngest:
         if self._secret:
             verify(self._secret, body, low.get("x-hub-signature-256"))
         elif self.allow_unsigned:
-            log.warning("INSECURE: accepting an unsigned webhook delivery (ECOTRACE_INSECURE_ALLOW_UNSIGNED=1)")
+            log.warning("INSECURE: accepting an unsigned webhook delivery (%s=1)", INSECURE_VARIABLE)
         else:
             raise NotConfiguredError(
                 "GITHUB_WEBHOOK_SECRET is not set, so every delivery is refused: set it to the webhook's secret"
@@ -180,8 +185,12 @@ class WebhookIngest:
         payload = decode_payload(body, head.content_type)
         extraction = extract(head.event, payload, head.delivery_id)
         if extraction.outcome is Outcome.ACTIVITIES:
-            return self._process(head, extraction, body)
-        return self._record_uncounted(head, extraction)
+            result = self._process(head, extraction, body)
+        else:
+            result = self._record_uncounted(head, extraction)
+        if not self._secret:  # only reachable in the explicit insecure mode: say so in every answer too
+            result.body["warning"] = INSECURE_WARNING
+        return result
 
     def replay(self, row: Row) -> IngestResult:
         """Run a kept ``webhook_deliveries`` row through the same path as a live delivery."""

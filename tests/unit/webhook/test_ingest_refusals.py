@@ -40,6 +40,16 @@ def test_explicit_insecure_mode_accepts_unsigned_deliveries_loudly(
     result = ingest.handle(raw(PUSH), headers("push", raw(PUSH), secret=None))
     assert result.status == 200
     assert "INSECURE" in caplog.text
+    assert "ECOTRACE_INSECURE_ALLOW_UNSIGNED" in result.body["warning"]  # the sender sees it too
+
+
+def test_insecure_mode_is_ignored_once_a_secret_is_set(store: MemoryStore) -> None:
+    ingest = WebhookIngest(store, secret=SECRET, allow_unsigned=True)
+    with pytest.raises(SignatureError):
+        ingest.handle(raw(PUSH), headers("push", raw(PUSH), secret=None))
+    assert store.requests == []
+    result = ingest.handle(raw(PUSH), headers("push", raw(PUSH)))
+    assert "warning" not in result.body
 
 
 @pytest.mark.parametrize("secret", [None, "wrong secret"])
