@@ -1,0 +1,44 @@
+"""A push stays one atomic transaction within Appwrite's operation limit, however many commits it carries.
+
+Appwrite counts the limit (100 on self-hosted, ``_APP_LIMIT_DATABASE_TRANSACTION``) per staged operation: the
+staging endpoint compares ``existing + count($operations)`` with the limit, so a ``bulkCreate`` of 100 rows is one
+operation; rows in bulk operations are only summed at commit for usage metrics (appwrite/appwrite
+``src/Appwrite/Platform/Modules/Databases/Http/Databases/Transactions/Operations/Create.php`` and ``Update.php``).
+"""
+
+from __future__ import annotations
+
+from wh_helpers import SECRET, FakeClock, body_of, headers, multi_commit_push
+from wh_memory_store import MemoryStore
+
+from ecotrace.entrypoints.webhook import ingest_for
+from ecotrace.ports import MAX_BATCH
+from ecotrace.settings import Settings
+
+GITHUB_MAX_COMMITS = 2048  # the webhook schema's maximum for push.commits (reference notes, github-webhooks.md)
+
+
+def _push_with_carbon(n: int) -> MemoryStore:
+    clock = FakeClock()
+    store = MemoryStore(clock)
+    settings = Settings(endpoint="http://unused.invalid/v1", project_id="p", github_webhook_secret=SECRET)
+    body = body_of(multi_commit_push(n))
+    result = ingest_for(settings, store, clock=clock).handle(body, headers("push", body))
+    assert result.status == 200, result.body
+    return store
+
+
+def test_the_largest_push_github_sends_is_one_transaction_within_the_operation_limit() -> None:
+    store = _push_with_carbon(GITHUB_MAX_COMMITS)
+    (operations,) = store.commits  # everything counted went through one commit: all or nothing
+    assert len(operations) <= MAX_BATCH  # what Appwrite counts against the limit: one per staged operation
+    bulk = [op for op in operations if op["action"].startswith("bulk")]
+    assert all(len(op["data"]) <= MAX_BATCH for op in bulk)
+    assert len(store.rows("activities")) == GITHUB_MAX_COMMITS
+    assert len(store.rows("calculations")) == GITHUB_MAX_COMMITS
+    assert store.rows("user_stats")["gh_21031067"]["commit_count"] == GITHUB_MAX_COMMITS
+
+
+def test_a_100_commit_push_with_carbon_stages_as_many_operations_as_a_1_commit_push() -> None:
+    staged = [len(_push_with_carbon(n).commits[0]) for n in (1, 100)]
+    assert staged[0] == staged[1]
