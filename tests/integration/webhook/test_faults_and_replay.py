@@ -11,7 +11,7 @@ from ecotrace.settings import Settings
 from ecotrace_local.testing import StackHandle
 from tests.unit.webhook.wh_helpers import body_of, multi_commit_push
 
-COUNTED = ("activities", "users", "user_stats")
+COUNTED = ("activities", "users", "user_stats", "calculations")
 
 
 def _push() -> tuple[bytes, dict[str, str]]:
@@ -32,6 +32,7 @@ def _push() -> tuple[bytes, dict[str, str]]:
 def test_failure_mid_delivery_then_replay(stack: StackHandle, store: AppwriteStore, method: str, path: str) -> None:
     assert post(stack, *_push()).status_code == 200
     undisturbed = snapshot(store, COUNTED)
+    assert len(undisturbed["calculations"]) == 8  # carbon at ingest is part of what must not be half-written
     stack.reset()
 
     stack.stack.faults.add(method=method, path_pattern=path, status=503, times=1)
