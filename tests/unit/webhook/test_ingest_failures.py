@@ -99,3 +99,29 @@ def test_a_second_conflict_gives_up_with_503_and_the_delivery_stays_replayable(s
     kept = next(iter(store.rows("webhook_deliveries").values()))
     assert kept["status"] == "failed"
     assert ingest.replay(kept).body["created"] == 6
+
+
+class LostCommitAnswer(MemoryStore):
+    """A store whose first commit lands but whose answer is lost (e.g. a read timeout after Appwrite committed)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.lose_next_answer = True
+
+    def _commit(self, operations: list[dict[str, object]]) -> None:
+        super()._commit(operations)  # type: ignore[arg-type]
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            raise StorageError("injected: read timeout after the commit was applied")
+
+
+def test_a_commit_whose_answer_was_lost_is_not_counted_twice_by_the_replay(clock: FakeClock) -> None:
+    store = LostCommitAnswer(clock)
+    ingest = WebhookIngest(store, secret=SECRET, clock=clock)
+    with pytest.raises(StorageError):
+        ingest.handle(*_push())
+    (kept,) = store.rows("webhook_deliveries").values()
+    assert kept["status"] == "failed"  # the function cannot know the commit landed
+    replayed = ingest.replay(kept)
+    assert (replayed.status, replayed.body["created"], replayed.body["already_recorded"]) == (200, 0, 6)
+    assert store.snapshot(*COUNTED_TABLES) == _undisturbed().snapshot(*COUNTED_TABLES)
