@@ -177,8 +177,9 @@ _shared_lock = threading.Lock()
 
 
 def resolver_for(settings: Settings, store: Store) -> EmissionFactorResolver:
-    """One resolver per process and configuration, so the memory cache and the breakers outlive an execution;
-    the store (bound to this execution's key) is swapped in each time."""
+    """One resolver per process and configuration, so the memory cache and the breakers outlive an execution.
+    Each execution gets a shallow copy bound to its own store (its own key): caches, breakers and the client
+    are the shared objects, so concurrent executions never use each other's store."""
     config = (settings.electricity_maps_api_key, settings.env.get("ELECTRICITY_MAPS_BASE_URL"))
     with _shared_lock:
         resolver = _shared.get(config)
@@ -186,5 +187,4 @@ def resolver_for(settings: Settings, store: Store) -> EmissionFactorResolver:
             resolver = EmissionFactorResolver.from_settings(settings)
             _shared.clear()
             _shared[config] = resolver
-        resolver.store = store
-    return resolver
+    return resolver.with_store(store)

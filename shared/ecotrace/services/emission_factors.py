@@ -16,6 +16,7 @@ was cached or stale, and gives a confidence with the reason.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -152,6 +153,12 @@ class EmissionFactorResolver:
             extra: dict[str, Any] = {"base_url": base_url} if base_url else {}
             live = ElectricityMapsClient(settings.electricity_maps_api_key, clock=clock, **extra)
         return cls(ShippedFactors.load(), live, store, clock, **kwargs)
+
+    def with_store(self, store: Store | None) -> EmissionFactorResolver:
+        """This resolver bound to another store: the caches, breakers, lock and live client are shared."""
+        bound = copy.copy(self)
+        bound.store = store
+        return bound
 
     # ---- public API ----------------------------------------------------------------------------------------------
     def parse(self, region: object) -> Region:

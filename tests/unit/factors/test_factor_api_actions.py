@@ -7,13 +7,14 @@ from typing import Any
 
 import boto3
 import pytest
+from factors_memory_store import FactorsMemoryStore
 from moto import mock_aws
 
 from ecotrace.adapters.aws_carbon import AwsCarbonSource
 from ecotrace.entrypoints.http import Invocation
 from ecotrace.errors import ForbiddenError, UnauthorizedError, ValidationError
 from ecotrace.resilience import CircuitBreaker
-from ecotrace.services.api_integrations import Caller, aws_report_for, handle, identify_caller
+from ecotrace.services.api_integrations import Caller, aws_report_for, handle, identify_caller, resolver_for
 from ecotrace.services.emission_factors import EmissionFactorResolver
 from ecotrace.settings import Settings
 
@@ -132,3 +133,15 @@ def test_an_aws_failure_is_reported_not_raised(resolver: EmissionFactorResolver,
     report = aws_report_for(conf, AwsCarbonSource(s3_client=s3), breaker=CircuitBreaker("aws_carbon"))
     out = handle({"action": "refresh_cache"}, Caller("schedule"), resolver, aws=report)
     assert out["aws_carbon"]["error"]["code"] == "upstream_error"
+
+
+def test_each_execution_gets_its_own_store_while_caches_and_breakers_are_shared() -> None:
+    # Two executions at once in one process: neither may write through the other's (short-lived) key.
+    conf = Settings(endpoint="http://x/v1", project_id="p", env={}, electricity_maps_api_key="k-shared-test")
+    first_store, second_store = FactorsMemoryStore(), FactorsMemoryStore()
+    first = resolver_for(conf, first_store)
+    second = resolver_for(conf, second_store)
+    assert (first.store, second.store) == (first_store, second_store)
+    assert first.live_breaker is second.live_breaker  # one breaker per process and source
+    first.live_breaker.record_failure(RuntimeError("down"))
+    assert second.health()["sources"]["electricity_maps"]["consecutive_failures"] == 1
