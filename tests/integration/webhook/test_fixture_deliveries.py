@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -11,6 +12,8 @@ from wh_http import SECRET, post, rows, signed_headers
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace_local.testing import StackHandle
 from tests.unit.webhook.wh_helpers import ALL_FIXTURES, COUNTED, PINGS, event_of, payload, raw
+
+FILE_KEYS = ("added", "removed", "modified")
 
 
 @pytest.mark.parametrize("name", ALL_FIXTURES)
@@ -29,6 +32,8 @@ def test_fixture_delivery(stack: StackHandle, store: AppwriteStore, name: str) -
         assert all(activities[i]["user_id"] == f"gh_{payload(name)['sender']['id']}" for i in created)
         assert delivery["status"] == "processed"
         assert f"gh_{payload(name)['sender']['id']}" in rows(store, "users")
+        for activity_id in created:
+            assert _what_github_said(name) <= set(_facts(activities[activity_id]))
     elif name in PINGS:
         assert response.status_code == 200
         assert answer["hook_id"] == payload(name)["hook_id"]
@@ -39,6 +44,42 @@ def test_fixture_delivery(stack: StackHandle, store: AppwriteStore, name: str) -
         assert activities == {}
         assert delivery["status"] == "ignored"
         assert delivery["event"] == event_of(name)
+
+
+def _seconds(start: str, end: str) -> float:
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def _what_github_said(name: str) -> set[tuple[str, object]]:
+    """Facts read straight from the fixture payload that the stored activity row must carry."""
+    data = payload(name)
+    event = event_of(name)
+    if event == "push":
+        (commit,) = data["commits"]
+        return {("external_id", commit["id"]), ("files_changed", sum(len(commit[k]) for k in FILE_KEYS))}
+    if event == "pull_request":
+        pr = data["pull_request"]
+        return {
+            ("lines_added", pr["additions"]),
+            ("lines_deleted", pr["deletions"]),
+            ("files_changed", pr["changed_files"]),
+        }
+    if event == "workflow_job":
+        job = data["workflow_job"]
+        return {
+            ("duration_s", _seconds(job["started_at"], job["completed_at"])),
+            ("runner_name", job["runner_name"]),
+            ("runner_labels", tuple(job["labels"])),
+        }
+    if event == "workflow_run":
+        run = data["workflow_run"]
+        return {("external_id", f"run:{run['id']}:{run.get('run_attempt', 1)}")}
+    status = data["deployment_status"]
+    return {("type", "deployment"), ("external_id", f"deployment:{data['deployment']['id']}:{status['id']}")}
+
+
+def _facts(row: dict[str, object]) -> set[tuple[str, object]]:
+    return {(k, tuple(v) if isinstance(v, list) else v) for k, v in row.items() if not isinstance(v, dict)}
 
 
 def test_githubs_documented_signature_vector_is_accepted_by_the_function(stack: StackHandle) -> None:
