@@ -113,6 +113,24 @@ def main(context):
     return context.res.empty()
 """
 
+# Outlives its 1 s timeout, then tries to write with its execution key (Appwrite would have killed it by then).
+LATE_WRITER = """
+import os
+import time
+
+from appwrite.client import Client
+from appwrite.services.tables_db import TablesDB
+
+
+def main(context):
+    time.sleep(1.5)
+    client = (Client().set_endpoint(os.environ["APPWRITE_FUNCTION_API_ENDPOINT"])
+              .set_project(os.environ["APPWRITE_FUNCTION_PROJECT_ID"])
+              .set_key(context.req.headers["x-appwrite-key"]))
+    TablesDB(client).create_row("db", "seen", "late", {"trigger": "after the timeout"})
+    return context.res.empty()
+"""
+
 # Updates the very row whose update triggered it: an endless loop without the trigger guard.
 LOOPER = """
 import os
@@ -178,6 +196,7 @@ SOURCES = {
     "on-activity": RECORDER,
     "cron": RECORDER,
     "looper": LOOPER,
+    "late-writer": LATE_WRITER,
     "disabled": WHOAMI,
 }
 
@@ -195,6 +214,7 @@ def appwrite_json() -> dict[str, Any]:
             _function("raw"),
             _function("on-activity", execute=[], events=[f"databases.{DB}.tables.activities.rows.*.create"]),
             _function("cron", execute=[], schedule="0 */6 * * *"),
+            _function("late-writer", timeout=1),
             _function("looper", execute=[], events=[f"databases.{DB}.tables.counters.rows.*.update"]),
             _function("disabled", enabled=False),
             _function("ghost"),  # declared, but no source folder: never deployed
