@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -52,6 +53,9 @@ class LocalStack:
         self.db = Database(config.db_path, self.schema, self.bus)
         self.faults = Faults()
         self.request_log = RequestLog()
+        # Execution keys of functions that ran past their timeout (auth.revoke_function_key), with their expiry.
+        self.revoked_keys: dict[str, float] = {}
+        self.revoked_keys_lock = threading.Lock()
         # Filled by the function runtime (functions_api.install): whatever it needs to run functions.
         self.functions: Any = None
 

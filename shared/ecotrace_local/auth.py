@@ -95,6 +95,20 @@ def mint_function_key(stack: LocalStack, scopes: Iterable[str], ttl_s: int) -> s
     return EPHEMERAL_PREFIX + jwt.encode(payload, stack.config.jwt_secret, algorithm="HS256")
 
 
+def revoke_function_key(stack: LocalStack, key: str) -> None:
+    """Refuse ``key`` from now on: a function past its timeout, whose thread cannot be killed as Appwrite kills
+    the runtime. Entries are dropped once the key would have expired anyway."""
+    now = time.time()
+    try:
+        exp = float(jwt.decode(key[len(EPHEMERAL_PREFIX) :], options={"verify_signature": False}).get("exp", now))
+    except jwt.PyJWTError:
+        exp = now + 3600
+    with stack.revoked_keys_lock:
+        for old in [k for k, until in stack.revoked_keys.items() if until < now]:
+            del stack.revoked_keys[old]
+        stack.revoked_keys[key] = exp
+
+
 def mint_user_jwt(stack: LocalStack, user_id: str, duration_s: int = 900, session_id: str = "") -> str:
     payload = {"userId": user_id, "sessionId": session_id, "exp": int(time.time()) + duration_s}
     return jwt.encode(payload, stack.config.jwt_secret, algorithm="HS256")
@@ -104,6 +118,8 @@ def _key_caller(stack: LocalStack, key: str) -> Caller:
     if hmac.compare_digest(key.encode(), stack.config.api_key.encode()):
         return PROJECT_KEY
     if key.startswith(EPHEMERAL_PREFIX):
+        if key in stack.revoked_keys:  # its execution timed out
+            raise user_unauthorized()
         try:
             payload = jwt.decode(key[len(EPHEMERAL_PREFIX) :], stack.config.jwt_secret, algorithms=["HS256"], leeway=0)
         except jwt.ExpiredSignatureError:

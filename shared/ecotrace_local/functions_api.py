@@ -376,6 +376,9 @@ class FunctionsService:
             ),
             wait_s=wait_s,
         )
+        if outcome.timed_out and (wait_s is None or spec.timeout_s <= wait_s):
+            # Past its own timeout Appwrite kills the function; here its thread runs on, so its key stops working.
+            auth.revoke_function_key(self.stack, headers["x-appwrite-key"])
         execution = replace(
             execution,
             status="completed" if outcome.status_code < 500 else "failed",

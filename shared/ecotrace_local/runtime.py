@@ -10,7 +10,8 @@ to ``text/plain``, ``; charset=utf-8`` added unless multipart or already present
 
 Differences, on purpose: four functions share one process, so each gets its own package name
 (``_ecotrace_fn_<id>``) instead of ``function``; a timed-out worker thread cannot be killed and runs to its end
-in the background (its result is discarded); ``print()`` goes to the stack's own output, not the execution's logs
+in the background (its result is discarded, and ``functions_api`` revokes its execution key so it writes nothing
+more); ``print()`` goes to the stack's own output, not the execution's logs
 (use ``context.log``); the process environment is shared, so ``APPWRITE_FUNCTION_ID`` is best effort.
 """
 
