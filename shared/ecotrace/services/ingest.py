@@ -199,8 +199,15 @@ class WebhookIngest:
             raise ValidationError(f"delivery {row.get('$id')} kept no body: ask GitHub to redeliver it")
         try:
             headers = {str(k): str(v) for k, v in json.loads(row.get("headers") or "{}").items()}
-        except (json.JSONDecodeError, AttributeError) as exc:
-            raise ValidationError(f"delivery {row.get('$id')} has unreadable headers") from exc
+        except (json.JSONDecodeError, AttributeError):
+            headers = {}  # the columns below still say what the delivery was
+        for name, column in (
+            ("x-github-event", "event"),
+            ("x-github-delivery", "delivery_id"),
+            ("x-github-hook-id", "hook_id"),
+        ):
+            if row.get(column):
+                headers[name] = str(row[column])
         headers["content-type"] = str(row.get("content_type") or "application/json")
         if row.get("signature"):
             headers["x-hub-signature-256"] = str(row["signature"])
@@ -218,7 +225,7 @@ class WebhookIngest:
             "received_at": to_iso(self.clock()),
             "content_type": head.content_type[:128],
             "signature": (head.signature or "")[:128] or None,
-            "headers": json.dumps(head.github, sort_keys=True)[:8192],
+            "headers": _headers_json(head.github),
             "sender_login": x.actor.login if x.actor else None,
             "repo_full_name": x.repo_full_name,
         }
@@ -468,6 +475,20 @@ class WebhookIngest:
             except EcoTraceError as exc:  # enrichment is a bonus: estimates stay
                 log.warning("commit enrichment skipped: %s", exc.message)
         return [enriched.get(a.id, a) for a in new]
+
+
+HEADERS_SIZE = 8192  # webhook_deliveries.headers column size
+
+
+def _headers_json(github: Mapping[str, str]) -> str:
+    """The x-github-* headers as JSON that fits the column: whole headers are left out, never cut mid-JSON."""
+    kept: dict[str, str] = {}
+    for name, value in github.items():
+        trial = json.dumps({**kept, name: value}, sort_keys=True)
+        if len(trial) > HEADERS_SIZE:
+            continue
+        kept[name] = value
+    return json.dumps(kept, sort_keys=True)
 
 
 def _uncount_marker(run_row_id: str, head: DeliveryHeaders, now: datetime) -> tuple[str, Row]:

@@ -125,3 +125,16 @@ def test_a_commit_whose_answer_was_lost_is_not_counted_twice_by_the_replay(clock
     replayed = ingest.replay(kept)
     assert (replayed.status, replayed.body["created"], replayed.body["already_recorded"]) == (200, 0, 6)
     assert store.snapshot(*COUNTED_TABLES) == _undisturbed().snapshot(*COUNTED_TABLES)
+
+
+def test_a_kept_delivery_with_many_long_github_headers_still_replays(store: MemoryStore, clock: FakeClock) -> None:
+    body, hdrs = _push()
+    hdrs.update({f"x-github-extra-{i:02d}": "v" * 600 for i in range(30)})  # GitHub adds headers over time
+    store.fail("tx_commit", "transactions")
+    ingest = WebhookIngest(store, secret=SECRET, clock=clock)
+    with pytest.raises(StorageError):
+        ingest.handle(body, hdrs)
+    (kept,) = store.rows("webhook_deliveries").values()
+    assert len(kept["headers"]) <= 8192
+    replayed = ingest.replay(kept)
+    assert (replayed.status, replayed.body["created"]) == (200, 6)
