@@ -29,6 +29,9 @@ from ..errors import ValidationError
 from .models import Activity, ActivityType
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB (docs: webhooks payload cap)
+# A push payload lists at most 2048 commits (octokit/webhooks push schema; GitHub leaves the rest to the Compare
+# API). More is not a GitHub delivery, and refusing it up front keeps every push within one transaction.
+MAX_PUSH_COMMITS = 2048
 _MAX_ID = 2**63 - 1
 _EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _GUID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
@@ -108,7 +111,7 @@ class PushEvent(_Model):
     after: str | None = None
     forced: bool = False
     deleted: bool = False
-    commits: list[PushCommit] = Field(default_factory=list)
+    commits: list[PushCommit] = Field(default_factory=list, max_length=MAX_PUSH_COMMITS)
     repository: Repository
     sender: Account
 
