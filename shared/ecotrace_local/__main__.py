@@ -48,7 +48,19 @@ def banner(config: StackConfig) -> str:
         "  Functions:",
     ]
     for function in config.appwrite_json().get("functions", []):
-        lines.append(f"    {function['$id']:<22} {base}/functions/{function['$id']}/")
+        function_id = str(function["$id"])
+        execute = [str(role) for role in function.get("execute", [])]
+        if {"any", "guests"} & set(execute):  # Appwrite serves a domain only for these
+            served = f"{base}/functions/{function_id}/"
+        elif execute:
+            served = f"POST {config.endpoint}/functions/{function_id}/executions (execute: {', '.join(execute)})"
+        else:
+            served = "API key only"
+        if function.get("schedule"):
+            served += f"; schedule {function['schedule']} (UTC)"
+        if function.get("events"):
+            served += f"; on {', '.join(map(str, function['events']))}"
+        lines.append(f"    {function_id:<22} {served}")
     lines += [
         "",
         # Send a first event: the webhook work provides this script.
