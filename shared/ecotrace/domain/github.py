@@ -48,6 +48,10 @@ def _utc(value: datetime) -> datetime:
 
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 GitHubId = Annotated[int, Field(ge=0, le=_MAX_ID)]
+# Line, file and commit counts: far above any real pull request, far below what the integer columns (and the
+# user_stats sums they feed) can hold, so an impossible number is a 400 before any write, not a refused commit.
+MAX_COUNT = 10**9
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class _Model(BaseModel):
@@ -134,10 +138,10 @@ class PullRequest(_Model):
     draft: bool | None = None
     head: GitRef
     base: GitRef
-    commits: int | None = Field(default=None, ge=0)
-    additions: int | None = Field(default=None, ge=0)
-    deletions: int | None = Field(default=None, ge=0)
-    changed_files: int | None = Field(default=None, ge=0)
+    commits: Count | None = None
+    additions: Count | None = None
+    deletions: Count | None = None
+    changed_files: Count | None = None
 
 
 class PullRequestEvent(_Model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wh_http import SECRET, post, rows, signed_headers
@@ -88,3 +89,23 @@ def test_mutated_headers(stack: StackHandle, store: AppwriteStore, changed: dict
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert all(rows(store, t) == {} for t in WRITTEN)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("pull_request", "additions"), 2**63),  # past Appwrite's integer column range
+        (("pull_request", "deletions"), 1e300),  # a whole float, read as a huge integer
+        (("pull_request", "changed_files"), 2**64),
+    ],
+)
+def test_numbers_no_column_can_hold_are_refused_before_any_write(
+    stack: StackHandle, store: AppwriteStore, path: tuple[str, str], value: object
+) -> None:
+    doc = copy.deepcopy(payload("pull_request/opened.payload.json"))
+    doc[path[0]][path[1]] = value
+    body = json.dumps(doc).encode()
+    response = post(stack, body, signed_headers(SECRET, "pull_request", body))
+    assert response.status_code == 400, response.text
+    assert ".".join(path) in response.json()["message"]
+    assert all(rows(store, t) == {} for t in WRITTEN)
