@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 from cachetools import TTLCache
 
+from ..domain.github import MAX_COUNT
 from ..domain.models import Activity, ActivityType
 from ..errors import UpstreamError, ValidationError
 
@@ -161,8 +162,8 @@ class GitHubApi:
             result = CommitStats(int(stats["additions"]), int(stats["deletions"]))
         except (ValueError, KeyError, TypeError) as exc:
             raise UpstreamError(f"GitHub commit {owner}/{repo}@{sha[:7]}: unexpected body") from exc
-        if result.additions < 0 or result.deletions < 0:
-            raise UpstreamError("GitHub returned negative line counts")
+        if not (0 <= result.additions <= MAX_COUNT and 0 <= result.deletions <= MAX_COUNT):
+            raise UpstreamError(f"GitHub returned line counts outside 0..{MAX_COUNT}")
         with _CACHE_LOCK:
             self.cache[key] = result
         return result

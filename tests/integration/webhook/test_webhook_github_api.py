@@ -141,3 +141,12 @@ def test_deliveries_are_listed_across_pages_and_failed_ones_redelivered(github: 
     assert github.redelivered == [failed]
     with pytest.raises(UpstreamError):
         api.redeliver(REPO, 7, 1)
+
+
+def test_line_counts_no_column_could_hold_keep_the_estimate(github: FakeGitHub) -> None:
+    commits = _commits(2)
+    github.add_commit(REPO, commits[0].external_id, additions=2**63, deletions=0)
+    github.add_commit(REPO, commits[1].external_id, additions=5, deletions=1)
+    out = {a.external_id: a for a in GitHubCommitEnricher(_api(github)).enrich(REPO, commits)}
+    assert commits[0].external_id not in out  # stays estimated (lines_estimated=True)
+    assert (out[commits[1].external_id].lines_added, out[commits[1].external_id].lines_deleted) == (5, 1)
