@@ -32,6 +32,7 @@ MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB (docs: webhoo
 # A push payload lists at most 2048 commits (octokit/webhooks push schema; GitHub leaves the rest to the Compare
 # API). More is not a GitHub delivery, and refusing it up front keeps every push within one transaction.
 MAX_PUSH_COMMITS = 2048
+MIN_YEAR, MAX_YEAR = 1000, 9998
 _MAX_ID = 2**63 - 1
 _EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _GUID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
@@ -43,7 +44,10 @@ ESTIMATED_LINES_PER_FILE = 10
 
 
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:  # what the datetime columns can hold, with four-digit years
+        raise ValueError(f"a date between the years {MIN_YEAR} and {MAX_YEAR} is expected")
+    return moment
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
@@ -154,7 +158,7 @@ class PullRequestEvent(_Model):
 class WorkflowJob(_Model):
     id: GitHubId
     run_id: GitHubId
-    run_attempt: int = Field(default=1, ge=1)
+    run_attempt: int = Field(default=1, ge=1, le=MAX_COUNT)
     name: str = ""
     workflow_name: str | None = None
     head_branch: str | None = None
@@ -181,8 +185,9 @@ class WorkflowRun(_Model):
     id: GitHubId
     name: str | None = None
     display_title: str | None = None
-    run_number: int | None = None
-    run_attempt: int = Field(default=1, ge=1)  # absent in 2020-era payloads: their runs are first attempts
+    run_number: Count | None = None
+    # absent in 2020-era payloads: their runs are first attempts
+    run_attempt: int = Field(default=1, ge=1, le=MAX_COUNT)
     event: str | None = None
     status: str | None = None
     conclusion: str | None = None
@@ -575,7 +580,7 @@ def _workflow_job(payload: Mapping[str, Any], delivery_id: str) -> Extraction:
             "run_id": job.run_id,
             "run_attempt": job.run_attempt,
             "job_id": job.id,
-            "conclusion": job.conclusion,
+            "conclusion": _cut(job.conclusion, 64),
             "runner_group": _cut(job.runner_group_name, 100),
             "queued_s": _seconds(job.created_at, job.started_at),
             "head_sha": (job.head_sha or "")[:64] or None,
@@ -614,8 +619,8 @@ def _workflow_run(payload: Mapping[str, Any], delivery_id: str) -> Extraction:
             "run_id": run.id,
             "run_attempt": run.run_attempt,
             "run_number": run.run_number,
-            "conclusion": run.conclusion,
-            "trigger": run.event,
+            "conclusion": _cut(run.conclusion, 64),
+            "trigger": _cut(run.event, 64),
             "workflow_id": run.workflow_id,
             "head_sha": (run.head_sha or "")[:64] or None,
             "started_at_known": run.run_started_at is not None,

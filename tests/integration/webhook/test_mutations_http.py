@@ -109,3 +109,53 @@ def test_numbers_no_column_can_hold_are_refused_before_any_write(
     assert response.status_code == 400, response.text
     assert ".".join(path) in response.json()["message"]
     assert all(rows(store, t) == {} for t in WRITTEN)
+
+
+JOB = "workflow_job/completed.success.with-organization.payload.json"
+RUN = "workflow_run/completed.payload.json"
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "value"),
+    [
+        (JOB, ("workflow_job", "conclusion"), "x" * 70_000),
+        (RUN, ("workflow_run", "event"), "x" * 70_000),
+        (RUN, ("workflow_run", "conclusion"), "x" * 70_000),
+    ],
+)
+def test_overlong_strings_kept_for_information_are_cut_not_refused_by_appwrite(
+    stack: StackHandle, store: AppwriteStore, name: str, path: tuple[str, str], value: object
+) -> None:
+    doc = copy.deepcopy(payload(name))
+    doc[path[0]][path[1]] = value
+    body = json.dumps(doc).encode()
+    response = post(stack, body, signed_headers(SECRET, event_of(name), body))
+    assert response.status_code == 200, response.text
+    assert len(rows(store, "activities")) >= 1
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "value", "field"),
+    [
+        (JOB, ("workflow_job", "started_at"), "0001-01-01T00:00:00Z", "workflow_job.started_at"),
+        (JOB, ("workflow_job", "run_attempt"), 10**30, "workflow_job.run_attempt"),
+        (RUN, ("workflow_run", "run_attempt"), 10**30, "workflow_run.run_attempt"),
+        ("push/with-new-branch.payload.json", ("commits", 0), "0001-01-01T00:00:00Z", "commits.0.timestamp"),
+    ],
+)
+def test_values_no_column_can_hold_are_a_400_naming_the_field_before_any_write(
+    stack: StackHandle, store: AppwriteStore, name: str, path: tuple[object, ...], value: object, field: str
+) -> None:
+    doc = copy.deepcopy(payload(name))
+    target: object = doc
+    for key in path:
+        target = target[key]  # type: ignore[index]
+    if field.endswith("timestamp"):
+        target["timestamp"] = value  # type: ignore[index]
+    else:
+        doc[path[0]][path[1]] = value  # type: ignore[index]
+    body = json.dumps(doc).encode()
+    response = post(stack, body, signed_headers(SECRET, event_of(name), body))
+    assert response.status_code == 400, response.text
+    assert field in response.json()["message"]
+    assert all(rows(store, t) == {} for t in WRITTEN)
