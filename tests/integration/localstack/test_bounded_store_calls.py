@@ -1,0 +1,66 @@
+"""Issue 2: the Appwrite SDK sends requests with no timeout, yet every store call must be bounded.
+
+The local stack's delay fault plays a hung Appwrite; the store the functions build (``store_for``) must give up
+with a StorageError instead of waiting for the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import appwrite.client
+import pytest
+from ls_support import DB, note, write_root
+
+from ecotrace.adapters import appwrite_store
+from ecotrace.entrypoints.http import Invocation, store_for
+from ecotrace.errors import StorageError
+from ecotrace.settings import Settings
+from ecotrace_local.testing import StackHandle, run_stack
+
+
+@pytest.fixture(autouse=True)
+def _restore_sdk_timeout() -> Iterator[None]:
+    """The bound is process-wide (the last ``make_client`` sets it): put back what the rest of the session had."""
+    module = appwrite.client.requests
+    bounded = appwrite_store._bounded
+    timeout = bounded.timeout if bounded is not None else None
+    yield
+    appwrite.client.requests = module
+    if bounded is not None and timeout is not None:
+        bounded.timeout = timeout
+
+
+def _store_env(stack: StackHandle, timeout_s: str) -> dict[str, str]:
+    return {
+        "APPWRITE_FUNCTION_API_ENDPOINT": stack.endpoint,
+        "APPWRITE_FUNCTION_PROJECT_ID": stack.project_id,
+        "ECOTRACE_DATABASE_ID": DB,
+        "ECOTRACE_APPWRITE_TIMEOUT_S": timeout_s,
+    }
+
+
+def test_a_hung_appwrite_is_a_storage_error_not_a_hang(tmp_path: Path) -> None:
+    with run_stack(write_root(tmp_path / "root"), db_path=tmp_path / "db.sqlite3") as stack:
+        store = store_for(
+            Settings.from_env(_store_env(stack, "0.3")), Invocation.from_headers({"x-appwrite-key": stack.api_key})
+        )
+        store.create("notes", "n1", note())
+        stack.stack.faults.add(method="GET", path_pattern=r"/rows/n1$", status=None, delay_s=3.0, times=1)
+        with pytest.raises(StorageError):
+            store.get("notes", "n1")
+        # The stack itself is fine: the next call (no fault left) answers.
+        assert store.get("notes", "n1") is not None
+
+
+def test_a_slow_but_timely_answer_is_accepted(tmp_path: Path) -> None:
+    with run_stack(write_root(tmp_path / "root"), db_path=tmp_path / "db.sqlite3") as stack:
+        store = store_for(
+            Settings.from_env(_store_env(stack, "5")), Invocation.from_headers({"x-appwrite-key": stack.api_key})
+        )
+        store.create("notes", "n1", note())
+        stack.stack.faults.add(method="GET", path_pattern=r"/rows/n1$", status=None, delay_s=0.3, times=1)
+        row = store.get("notes", "n1")
+        assert row is not None
+        assert row["title"] == note()["title"]
