@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,19 +38,26 @@ def project_root() -> Path:
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines; blank lines and # comments ignored; optional surrounding quotes stripped."""
+    """``KEY=VALUE`` lines as python-dotenv reads the common forms: blank lines and ``#`` comments ignored, an
+    optional ``export`` prefix, surrounding quotes stripped, and `` #...`` after an unquoted value is a comment."""
     values: dict[str, str] = {}
     if not path.exists():
         return values
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, _, value = line.partition("=")
-        value = value.strip()
+        key, value = key.strip(), value.strip()
+        if not key or any(c.isspace() for c in key):
+            continue
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
-        values[key.strip()] = value
+        else:
+            value = re.split(r"\s#", value, maxsplit=1)[0].rstrip()
+        values[key] = value
     return values
 
 
