@@ -61,6 +61,13 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def local_settings(env: Mapping[str, str] | None = None, root: Path | None = None) -> dict[str, str]:
+    """What ``make dev`` reads: the checkout's ``.env`` overridden by the environment. Scripts that talk to the
+    running stack (``scripts/send_test_event.py``) use it to find the same port, key and webhook secret."""
+    root = root or project_root()
+    return {**read_dotenv(root / ".env"), **dict(os.environ if env is None else env)}
+
+
 @dataclass
 class StackConfig:
     root: Path
@@ -76,10 +83,8 @@ class StackConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, root: Path | None = None) -> StackConfig:
-        env = dict(os.environ if env is None else env)
         root = root or project_root()
-        dotenv = read_dotenv(root / ".env")
-        merged = {**dotenv, **env}
+        merged = local_settings(env, root)
         data_dir = Path(merged.get("ECOTRACE_DATA_DIR", str(root / ".ecotrace")))
         return cls(
             root=root,

@@ -12,6 +12,7 @@ from pathlib import Path
 import requests
 from fn_samples import write_root
 
+from ecotrace_local.stack import local_settings
 from ecotrace_local.testing import StackHandle, run_stack
 
 README = Path(__file__).resolve().parents[3] / "shared" / "ecotrace_local" / "README.md"
@@ -62,3 +63,11 @@ def test_without_settings_the_documented_default_key_works(tmp_path: Path) -> No
         assert stack.project_id == "ecotrace"
         assert _rows_status(stack, documented_default_key()) == 200
         assert _rows_status(stack, "some-other-key") == 401
+
+
+def test_scripts_read_the_same_settings_as_the_stack(tmp_path: Path) -> None:
+    root = write_root(tmp_path / "root")
+    (root / ".env").write_text("ECOTRACE_PORT=8799\nGITHUB_WEBHOOK_SECRET=from-dotenv\n", encoding="utf-8")
+    settings = local_settings({"GITHUB_WEBHOOK_SECRET": "from-env"}, root)
+    assert settings["ECOTRACE_PORT"] == "8799"
+    assert settings["GITHUB_WEBHOOK_SECRET"] == "from-env"
