@@ -376,9 +376,17 @@ class FunctionsService:
             ),
             wait_s=wait_s,
         )
-        if outcome.timed_out and (wait_s is None or spec.timeout_s <= wait_s):
-            # Past its own timeout Appwrite kills the function; here its thread runs on, so its key stops working.
-            auth.revoke_function_key(self.stack, headers["x-appwrite-key"])
+        if outcome.timed_out:
+            # Past its own timeout Appwrite kills the function; here its thread runs on, so its key stops working
+            # then: now, or (the caller stopped waiting first: 408) when the function's own timeout comes.
+            key = headers["x-appwrite-key"]
+            remaining_s = float(spec.timeout_s) - outcome.duration_s
+            if wait_s is None or remaining_s <= 0:
+                auth.revoke_function_key(self.stack, key)
+            else:
+                timer = threading.Timer(remaining_s, auth.revoke_function_key, (self.stack, key))
+                timer.daemon = True
+                timer.start()
         execution = replace(
             execution,
             status="completed" if outcome.status_code < 500 else "failed",
