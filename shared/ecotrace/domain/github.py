@@ -495,6 +495,14 @@ def _push(payload: Mapping[str, Any], delivery_id: str) -> Extraction:
 PR_ACTIONS = ("opened", "synchronize", "closed")
 
 
+def opens_pull_request(activity_type: str, external_id: str | None) -> bool:
+    """Whether a ``pr`` activity is the opening of its pull request (``external_id`` ``pr:<n>:opened:<sha>``).
+
+    A pull request has one ``pr`` activity per lifecycle step, each using energy; ``pr_count`` in user_stats
+    and leaderboards counts pull requests, so only the opening step counts there."""
+    return activity_type == "pr" and (external_id or "").split(":")[2:3] == ["opened"]
+
+
 def _pull_request(payload: Mapping[str, Any], delivery_id: str) -> Extraction:
     action = payload.get("action")
     if action not in PR_ACTIONS:

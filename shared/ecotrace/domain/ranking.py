@@ -48,6 +48,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..clock import parse_iso, to_iso
+from .github import opens_pull_request
 
 ALL_TIME_KEY = "all"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -138,6 +139,7 @@ class ActivityFacts:
     timestamp: datetime
     lines_changed: int
     duration_s: float
+    opens_pr: bool = False  # a ``pr`` row that opens its pull request: only these feed pr_count
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ActivityFacts | None:
@@ -169,6 +171,9 @@ class ActivityFacts:
             timestamp=moment,
             lines_changed=_non_negative_int(row.get("lines_added")) + _non_negative_int(row.get("lines_deleted")),
             duration_s=_non_negative_float(row.get("duration_s")),
+            opens_pr=opens_pull_request(
+                str(kind), row.get("external_id") if isinstance(row.get("external_id"), str) else None
+            ),
         )
 
 
@@ -179,6 +184,7 @@ def is_bot_login(login: str) -> bool:
 
 ACTIVITY_COLUMNS = (
     "user_id",
+    "external_id",
     "github_login",
     "is_bot",
     "type",
@@ -223,7 +229,8 @@ class UserTotals:
             self.login_seen_at = fact.timestamp
         self.carbon_kg += fact.carbon_kg or 0.0
         self.activity_count += 1
-        self.counts[fact.type] += 1
+        if fact.type != "pr" or fact.opens_pr:
+            self.counts[fact.type] += 1
         if fact.type == "ci_run":
             self.ci_seconds += fact.duration_s
         elif fact.type == "commit":

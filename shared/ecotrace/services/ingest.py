@@ -35,7 +35,16 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ..clock import Clock, parse_iso, to_iso, utc_now
-from ..domain.github import MAX_BODY_BYTES, Actor, DeliveryHeaders, Extraction, Outcome, decode_payload, extract
+from ..domain.github import (
+    MAX_BODY_BYTES,
+    Actor,
+    DeliveryHeaders,
+    Extraction,
+    Outcome,
+    decode_payload,
+    extract,
+    opens_pull_request,
+)
 from ..domain.models import Activity, ActivityType
 from ..domain.signature import verify
 from ..errors import (
@@ -123,7 +132,8 @@ class _StatsDelta:
 
     def count(self, activity: Activity, sign: int = 1) -> None:
         self.add("activity_count", sign)
-        self.add(_COUNT_COLUMN[activity.type], sign)
+        if activity.type is not ActivityType.PR or opens_pull_request(activity.type.value, activity.external_id):
+            self.add(_COUNT_COLUMN[activity.type], sign)
         if activity.type is ActivityType.CI_RUN and activity.duration_s:
             self.add("ci_minutes", sign * activity.duration_s / 60.0)
         if activity.type is ActivityType.COMMIT:

@@ -44,7 +44,14 @@ def test_a_week_of_work_becomes_one_row_with_every_metric() -> None:
         facts(
             row(carbon_kg=0.02, lines_added=300, lines_deleted=100),
             row(timestamp="2026-11-24T18:00:00Z", carbon_kg=0.01, lines_added=100, lines_deleted=0),
-            row(type="pr", timestamp="2026-11-25T09:00:00Z", carbon_kg=0.001, lines_added=400, lines_deleted=100),
+            row(
+                type="pr",
+                external_id="pr:7:opened:abc",
+                timestamp="2026-11-25T09:00:00Z",
+                carbon_kg=0.001,
+                lines_added=400,
+                lines_deleted=100,
+            ),
             row(type="ci_run", timestamp="2026-11-25T09:05:00Z", carbon_kg=0.05, duration_s=300),
             row(type="ci_run", timestamp="2026-11-26T09:05:00Z", carbon_kg=0.029, duration_s=420),
             row(type="deployment", timestamp="2026-11-26T12:00:00Z", carbon_kg=0.01),
@@ -65,6 +72,19 @@ def test_a_week_of_work_becomes_one_row_with_every_metric() -> None:
     assert cols["carbon_per_commit_kg"] == pytest.approx(0.06)
     assert cols["carbon_per_kloc_kg"] == pytest.approx(0.24)
     assert (cols["rank"], cols["percentile"]) == (1, 100.0)
+
+
+def test_pr_count_counts_pull_requests_not_their_lifecycle_steps() -> None:
+    # GIVEN one pull request opened, pushed to twice and merged, and one opened before this week
+    steps = [("opened", "2026-11-24T09:00:00Z"), ("synchronize", "2026-11-24T10:00:00Z")]
+    steps += [("synchronize", "2026-11-25T10:00:00Z"), ("merged", "2026-11-26T10:00:00Z")]
+    rows = [row(type="pr", external_id=f"pr:7:{stage}:s{i}", timestamp=when) for i, (stage, when) in enumerate(steps)]
+    rows.append(row(type="pr", external_id="pr:3:merged:x", timestamp="2026-11-25T12:00:00Z"))
+    [entry] = rank_users(tally(WEEK, facts(*rows)).users.values())
+    cols = entry_columns(WEEK, entry)
+    # THEN every step is an activity that used energy, but the week has one pull request opened
+    assert cols["activity_count"] == 5
+    assert cols["pr_count"] == 1
 
 
 def test_per_commit_and_per_kloc_are_null_without_commits_or_lines() -> None:

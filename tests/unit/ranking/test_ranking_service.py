@@ -153,8 +153,8 @@ def test_reads_select_only_needed_columns_within_the_window_with_cursor_pages(st
     assert len(reads) >= 4  # 36 rows in the window at 10 a page
     methods = {q["method"]: q for q in reads[1]}
     assert set(methods["select"]["values"]) == {
-        "$id", "user_id", "github_login", "is_bot", "type", "counted", "carbon_kg", "timestamp",
-        "lines_added", "lines_deleted", "duration_s",
+        "$id", "user_id", "external_id", "github_login", "is_bot", "type", "counted", "carbon_kg",
+        "timestamp", "lines_added", "lines_deleted", "duration_s",
     }  # fmt: skip
     assert methods["greaterThanEqual"]["values"][0].startswith("2026-11-23T00:00:00")  # Monday of W48
     assert methods["lessThan"]["values"][0].startswith("2026-11-30T00:00:00")

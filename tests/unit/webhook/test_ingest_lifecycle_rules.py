@@ -36,7 +36,7 @@ def _merged() -> dict[str, Any]:
     return data
 
 
-def test_a_pull_request_counts_one_pr_event_per_lifecycle_step_and_never_its_lines(
+def test_a_pull_request_is_one_pr_however_many_steps_and_never_its_lines(
     ingest: WebhookIngest, store: MemoryStore
 ) -> None:
     _send(ingest, "pull_request", payload(OPENED), "opened")
@@ -48,7 +48,8 @@ def test_a_pull_request_counts_one_pr_event_per_lifecycle_step_and_never_its_lin
     # each row holds GitHub's totals for the whole pull request at that moment, not a delta
     assert sorted((r["lines_added"], r["lines_deleted"]) for r in rows) == [(1, 1), (20, 2), (30, 4), (30, 4)]
     stats = store.rows("user_stats")["gh_21031067"]
-    assert (stats["pr_count"], stats["activity_count"]) == (4, 4)
+    # every step used energy (4 activities) but it is one pull request
+    assert (stats["pr_count"], stats["activity_count"]) == (1, 4)
     assert stats.get("lines_changed") in (None, 0)  # lines come from commits only
 
 
