@@ -16,8 +16,12 @@ def to_iso(moment: datetime) -> str:
     """Appwrite's datetime format: ``2025-01-31T12:34:56.789+00:00``."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime")
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+00:00"
+    m = moment.astimezone(UTC)
+    # explicit fields: strftime("%Y") does not pad years below 1000 to four digits on every platform
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}."
+        f"{m.microsecond // 1000:03d}+00:00"
+    )
 
 
 def parse_iso(value: str) -> datetime:
