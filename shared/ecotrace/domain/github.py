@@ -84,6 +84,9 @@ class Repository(_Model):
     id: GitHubId
     full_name: str = Field(min_length=1, max_length=255)
     html_url: str | None = None
+    private: bool | None = (
+        None  # GitHub-hosted runners differ for private repositories (internal ones count as private)
+    )
 
 
 class Hook(_Model):
@@ -439,6 +442,11 @@ def _base(actor: Actor, repo: Repository, source_event: str, delivery_id: str) -
     }
 
 
+def _visibility(repo: Repository) -> dict[str, bool]:
+    """``repo_private`` for CI and deployment details, when the payload says (the carbon method picks the runner)."""
+    return {} if repo.private is None else {"repo_private": repo.private}
+
+
 def estimate_lines(commit: PushCommit) -> tuple[int, int]:
     """(lines added, lines deleted) guessed from file paths: see ESTIMATED_LINES_PER_FILE."""
     per = ESTIMATED_LINES_PER_FILE
@@ -558,7 +566,13 @@ def _run_placeholder(job: WorkflowJob, actor: Actor, repo: Repository, delivery_
         timestamp=job.created_at or job.started_at,
         title=_cut(job.workflow_name, 512),
         counted=False,
-        details={"kind": "workflow_run", "placeholder": True, "run_id": job.run_id, "run_attempt": job.run_attempt},
+        details={
+            "kind": "workflow_run",
+            "placeholder": True,
+            "run_id": job.run_id,
+            "run_attempt": job.run_attempt,
+            **_visibility(repo),
+        },
     )
 
 
@@ -584,6 +598,7 @@ def _workflow_job(payload: Mapping[str, Any], delivery_id: str) -> Extraction:
         runner_labels=_labels(job.labels),
         runner_name=_cut(job.runner_name, 255),
         details={
+            **_visibility(repo),
             "kind": "workflow_job",
             "run_id": job.run_id,
             "run_attempt": job.run_attempt,
@@ -622,6 +637,7 @@ def _workflow_run(payload: Mapping[str, Any], delivery_id: str) -> Extraction:
         # GitHub gives no run duration: updated_at - run_started_at on the completed event (reference notes).
         duration_s=_seconds(started, run.updated_at),
         details={
+            **_visibility(repo),
             "kind": "workflow_run",
             "placeholder": False,
             "run_id": run.id,
@@ -665,6 +681,7 @@ def _deployment_status(payload: Mapping[str, Any], delivery_id: str) -> Extracti
         url=_url(st.target_url),
         duration_s=_seconds(dep.created_at, st.created_at),
         details={
+            **_visibility(repo),
             "state": st.state,
             "environment": _cut(environment, 100),
             "deployment_id": dep.id,
