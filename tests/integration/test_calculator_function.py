@@ -14,12 +14,13 @@ from typing import Any, TypeVar
 import pytest
 from appwrite.query import Query
 from appwrite.services.functions import Functions
+from project_stack import project_stack
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace.domain.carbon import calculation_id, default_methodology
 from ecotrace.domain.models import Activity
 from ecotrace.services.ingest import activity_row
-from ecotrace_local.testing import StackHandle, run_stack
+from ecotrace_local.testing import StackHandle
 
 ROOT = Path(__file__).resolve().parents[2]
 FN = "carbon-calculator"
@@ -30,22 +31,8 @@ T = TypeVar("T")
 
 @pytest.fixture(scope="module")
 def module_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackHandle]:
-    data = json.loads((ROOT / "appwrite.json").read_text(encoding="utf-8"))
-    data["functions"] = [f for f in data["functions"] if f["$id"] == FN]
-    base = tmp_path_factory.mktemp("carbon-stack")
-    with run_stack(ROOT, db_path=base / "local.sqlite3", env={"ECOTRACE_RUN_SCHEDULES": "0"}, appwrite_json=data) as h:
-        yield h
-
-
-@pytest.fixture
-def stack(module_stack: StackHandle) -> StackHandle:
-    module_stack.reset()
-    return module_stack
-
-
-@pytest.fixture
-def store(stack: StackHandle) -> AppwriteStore:
-    return AppwriteStore(stack.client())
+    with project_stack(tmp_path_factory.mktemp("carbon-stack"), functions=[FN]) as handle:
+        yield handle
 
 
 def wait_for(probe: Callable[[], T | None], what: str) -> T:

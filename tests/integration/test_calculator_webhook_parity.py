@@ -17,11 +17,12 @@ from typing import Any
 import httpx
 import pytest
 from appwrite.services.functions import Functions
+from project_stack import project_stack
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace.domain.carbon import default_methodology
 from ecotrace.domain.signature import sign
-from ecotrace_local.testing import StackHandle, run_stack
+from ecotrace_local.testing import StackHandle
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "github-webhooks"
@@ -40,23 +41,10 @@ DELIVERIES = [
 
 @pytest.fixture(scope="module")
 def module_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackHandle]:
-    data = json.loads((ROOT / "appwrite.json").read_text(encoding="utf-8"))
-    data["functions"] = [f for f in data["functions"] if f["$id"] in ("github-webhook", "carbon-calculator")]
-    base = tmp_path_factory.mktemp("parity-stack")
-    env = {"GITHUB_WEBHOOK_SECRET": SECRET, "ECOTRACE_RUN_SCHEDULES": "0"}
-    with run_stack(ROOT, db_path=base / "local.sqlite3", env=env, appwrite_json=data) as handle:
+    functions = ["github-webhook", "carbon-calculator"]
+    env = {"GITHUB_WEBHOOK_SECRET": SECRET}
+    with project_stack(tmp_path_factory.mktemp("parity-stack"), functions=functions, env=env) as handle:
         yield handle
-
-
-@pytest.fixture
-def stack(module_stack: StackHandle) -> StackHandle:
-    module_stack.reset()
-    return module_stack
-
-
-@pytest.fixture
-def store(stack: StackHandle) -> AppwriteStore:
-    return AppwriteStore(stack.client())
 
 
 def deliver(stack: StackHandle, name: str, body: dict[str, Any] | None = None, delivery: str = "d-1") -> Any:

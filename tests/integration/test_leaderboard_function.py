@@ -13,11 +13,12 @@ import pytest
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.functions import Functions
+from project_stack import project_stack
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace.clock import to_iso, utc_now
 from ecotrace.domain.ranking import PeriodType, period_for
-from ecotrace_local.testing import StackHandle, run_stack
+from ecotrace_local.testing import StackHandle
 
 ROOT = Path(__file__).resolve().parents[2]
 FN = "leaderboard-updater"
@@ -26,22 +27,8 @@ NOW = datetime(2026, 11, 25, 14, tzinfo=UTC)  # Wednesday of ISO week 2026-W48
 
 @pytest.fixture(scope="module")
 def module_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackHandle]:
-    data = json.loads((ROOT / "appwrite.json").read_text(encoding="utf-8"))
-    data["functions"] = [f for f in data["functions"] if f["$id"] == FN]  # no calculator: carbon stays as seeded
-    base = tmp_path_factory.mktemp("leaderboard-stack")
-    with run_stack(ROOT, db_path=base / "local.sqlite3", env={"ECOTRACE_RUN_SCHEDULES": "0"}, appwrite_json=data) as h:
-        yield h
-
-
-@pytest.fixture
-def stack(module_stack: StackHandle) -> StackHandle:
-    module_stack.reset()
-    return module_stack
-
-
-@pytest.fixture
-def store(stack: StackHandle) -> AppwriteStore:
-    return AppwriteStore(stack.client())
+    with project_stack(tmp_path_factory.mktemp("leaderboard-stack"), functions=[FN]) as handle:
+        yield handle
 
 
 def seed(store: AppwriteStore, now: datetime) -> None:
