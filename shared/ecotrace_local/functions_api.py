@@ -54,7 +54,9 @@ logger = logging.getLogger(__name__)
 
 MAX_EXECUTION_BODY_CHARS = 10 * 1024 * 1024  # Appwrite: execution body up to 10 MiB
 MAX_EXECUTION_REQUEST_BYTES = 64 * 1024 * 1024  # the JSON wrapping the body (escaping can grow it)
-MAX_DOMAIN_BODY_BYTES = 30 * 1024 * 1024  # function domain request cap (ours; bigger -> 413 before the function)
+# The Python runtime's HTTP server reads at most 20 MiB (open-runtimes runtimes/python/versions/latest/src/server.py,
+# ``web.Application(client_max_size=20 * 1024 * 1024)``): a bigger domain request is a 413 and never reaches main().
+MAX_DOMAIN_BODY_BYTES = 20 * 1024 * 1024
 MAX_HEADER_KEYS = 100  # Appwrite's `headers` param: at most 100 keys
 SYNC_LIMIT_S = 30.0  # Appwrite: synchronous executions wait at most 30 s, then 408
 MAX_STORED_EXECUTIONS = 2000
@@ -663,7 +665,10 @@ def routes(stack: Any) -> list[BaseRoute]:
             return exc.response()
         raw = await _read_capped(request, MAX_DOMAIN_BODY_BYTES)
         if raw is None:
-            return PlainTextResponse("Request body too large", status_code=413)
+            return PlainTextResponse(
+                f"Maximum request body size {MAX_DOMAIN_BODY_BYTES} exceeded (the Python runtime's limit)",
+                status_code=413,
+            )
         sub_path = request.path_params.get("path", "")
         path = "/" + sub_path
         if request.url.query:
