@@ -23,6 +23,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks_md import write_section
+
 from ecotrace.adapters.shipped_factors import ShippedFactors
 from ecotrace.domain.carbon import (
     CalculationConfig,
@@ -37,8 +39,6 @@ from ecotrace.services.calculate import FactorLookup
 from ecotrace.services.emission_factors import EmissionFactorResolver
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ROOT / "BENCHMARKS.md"
-START, END = "<!-- carbon-calculation:start -->", "<!-- carbon-calculation:end -->"
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
@@ -146,21 +146,6 @@ def table(rows: list[tuple[str, float, float, int]], n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    block = f"{START}\n{text}{END}\n"
-    if BENCHMARKS.exists():
-        current = BENCHMARKS.read_text(encoding="utf-8")
-        if START in current and END in current:
-            head, _, rest = current.partition(START)
-            _, _, tail = rest.partition(END)
-            updated = head + block.rstrip("\n") + tail
-        else:
-            updated = current.rstrip("\n") + "\n\n" + block
-    else:
-        updated = "# Benchmarks\n\n" + block
-    BENCHMARKS.write_text(updated, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
@@ -169,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     text = table(run(args.samples), args.samples)
     sys.stdout.write(text)
     if args.write:
-        write_section(text)
+        write_section("carbon-calculation", text)
     return 0
 
 

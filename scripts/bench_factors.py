@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from benchmarks_md import write_section
 
 from ecotrace.adapters.electricity_maps import ElectricityMapsClient
 from ecotrace.adapters.shipped_factors import ShippedFactors
@@ -33,8 +34,6 @@ from ecotrace.resilience import retry_policy
 from ecotrace.services.emission_factors import EmissionFactorResolver
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ROOT / "BENCHMARKS.md"
-START, END = "<!-- emission-factors:start -->", "<!-- emission-factors:end -->"
 KEY = "bench-key"
 REGIONS: list[object] = [
     "DE",
@@ -198,21 +197,6 @@ def table(rows: list[tuple[str, str]], read_timeout_s: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    block = f"{START}\n{text}{END}\n"
-    if BENCHMARKS.exists():
-        current = BENCHMARKS.read_text(encoding="utf-8")
-        if START in current and END in current:
-            head, _, rest = current.partition(START)
-            _, _, tail = rest.partition(END)
-            updated = head + block.rstrip("\n") + tail
-        else:
-            updated = current.rstrip("\n") + "\n\n" + block
-    else:
-        updated = "# Benchmarks\n\n" + block
-    BENCHMARKS.write_text(updated, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
@@ -221,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     text = table(run(args.read_timeout_s), args.read_timeout_s)
     sys.stdout.write(text)
     if args.write:
-        write_section(text)
+        write_section("emission-factors", text)
     return 0
 
 

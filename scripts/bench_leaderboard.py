@@ -26,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks_md import write_section
+
 from ecotrace.clock import to_iso
 from ecotrace.ports import Row, Store
 from ecotrace.services.leaderboard import LeaderboardOptions, RunRequest, update_leaderboards
@@ -225,14 +227,10 @@ def bench_stack(n: int) -> dict[str, Any]:
         return out
 
 
-SECTION_START, SECTION_END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"
-
-
 def render(results: list[dict[str, Any]], command: str) -> str:
     """The BENCHMARKS.md section "leaderboard" for ``results``."""
     load_1m = os.getloadavg()[0]
     lines = [
-        SECTION_START,
         "## leaderboard",
         "",
         "One leaderboard update (all four period types at 2026-11-25 14:00 UTC) over synthetic activities:",
@@ -258,19 +256,7 @@ def render(results: list[dict[str, Any]], command: str) -> str:
                 f"| {r['target']} | {r['activities']:,} | {label} | {m['seconds']:.2f} | {m['activities_per_s']:,} | "
                 f"{cpu} | {m['rows_written']:,} |"
             )
-    lines.append(SECTION_END)
     return "\n".join(lines)
-
-
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if SECTION_START in text and SECTION_END in text:
-        head, rest = text.split(SECTION_START, 1)
-        tail = rest.split(SECTION_END, 1)[1]
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -287,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(r))
     if args.write:
         command = "python scripts/bench_leaderboard.py " + " ".join(sys.argv[1:] if argv is None else argv)
-        write_section(Path(__file__).resolve().parent.parent / "BENCHMARKS.md", render(results, command.strip()))
+        write_section("leaderboard", render(results, command.strip()))
     return 0
 
 

@@ -26,14 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from benchmarks_md import write_section
 
 from ecotrace_local.testing import StackHandle, run_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "github-webhooks"
 SAMPLE = ROOT / "scripts" / "samples" / "push.json"
-BENCHMARKS = ROOT / "BENCHMARKS.md"
-START, END = "<!-- webhook-ingest:start -->", "<!-- webhook-ingest:end -->"
 SECRET = "bench-secret"  # noqa: S105 - a throwaway secret for the in-process stack
 Builder = Callable[[int], tuple[str, dict[str, Any]]]
 
@@ -185,7 +184,6 @@ def run(runs: int) -> list[dict[str, Any]]:
 
 def table(results: list[dict[str, Any]], runs: int) -> str:
     lines = [
-        START,
         "## webhook ingest",
         "",
         "One signed delivery POSTed to the webhook function's domain on the local stack (loopback HTTP, SQLite),",
@@ -204,19 +202,7 @@ def table(results: list[dict[str, Any]], runs: int) -> str:
     for r in results:
         timing = f"{r['p50_ms']:.1f} ms | {r['p95_ms']:.1f} ms"
         lines.append(f"| {r['case']} | {r['status']} | {r['requests']} | {timing} | {r['n']} |")
-    lines.append(END)
     return "\n".join(lines)
-
-
-def write(section: str) -> None:
-    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     section = table(run(args.runs), args.runs)
     print(section)
     if args.write:
-        write(section)
+        write_section("webhook-ingest", section)
     return 0
 
 
