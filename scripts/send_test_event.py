@@ -15,7 +15,6 @@ import argparse
 import hashlib
 import hmac
 import json
-import os
 import sys
 import uuid
 from pathlib import Path
@@ -23,10 +22,14 @@ from typing import Any
 
 import httpx
 
+from ecotrace_local.stack import LOCAL_DEFAULT_WEBHOOK_SECRET, local_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "scripts" / "samples" / "push.json"
 # For local development only (documented in the README); a deployment sets its own secret.
-LOCAL_DEFAULT_SECRET = "ecotrace-local-webhook-secret"  # noqa: S105
+LOCAL_DEFAULT_SECRET = LOCAL_DEFAULT_WEBHOOK_SECRET
+# What `make dev` reads: .env overridden by the environment, so both sides agree on port and secret.
+SETTINGS = local_settings()
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -34,7 +37,7 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def default_url() -> str:
-    return f"http://127.0.0.1:{os.environ.get('ECOTRACE_PORT', '8787')}/functions/github-webhook/"
+    return f"http://127.0.0.1:{SETTINGS.get('ECOTRACE_PORT', '8787')}/functions/github-webhook/"
 
 
 def send(url: str, body: bytes, secret: str, delivery: str, event: str = "push") -> httpx.Response:
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delivery", default=None, help="x-github-delivery GUID (default: a new one)")
     args = parser.parse_args(argv)
 
-    secret = os.environ.get("GITHUB_WEBHOOK_SECRET") or LOCAL_DEFAULT_SECRET
+    secret = SETTINGS.get("GITHUB_WEBHOOK_SECRET") or LOCAL_DEFAULT_SECRET
     body = args.sample.read_bytes()
     delivery = args.delivery or str(uuid.uuid4())
     try:

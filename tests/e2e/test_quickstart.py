@@ -111,6 +111,45 @@ def test_make_dev_serves_the_first_event_and_keeps_data_across_restarts(tmp_path
     assert code == 0
 
 
+def test_settings_in_dot_env_serve_both_the_stack_and_the_first_event(tmp_path: Path) -> None:
+    # GIVEN a checkout whose .env sets its own port and webhook secret (what the make dev warning advises)
+    root = tmp_path / "checkout"
+    root.mkdir()
+    for name in ("appwrite.json", "functions"):
+        (root / name).symlink_to(ROOT / name)
+    port = free_port()
+    (root / ".env").write_text(
+        f"# local settings\nECOTRACE_PORT={port}\nexport GITHUB_WEBHOOK_SECRET='from-dot-env'\n", encoding="utf-8"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ECOTRACE_"))}
+    env.update({"ECOTRACE_ROOT": str(root), "ECOTRACE_DB": str(tmp_path / "db.sqlite3"), "ECOTRACE_RUN_SCHEDULES": "0"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ecotrace_local"], cwd=root, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/v1/health/version", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        # WHEN the README's first-event command runs with nothing but the .env to go on
+        sent = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "send_test_event.py")],
+            cwd=root, env={k: v for k, v in env.items() if k != "ECOTRACE_DB"}, capture_output=True, text=True,
+            timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        code, out = stop(proc)
+    # THEN it found the stack on the .env port and signed with the .env secret
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert "g CO2e" in sent.stdout
+    assert code == 0
+    assert "LOCAL DEVELOPMENT secret" not in out  # the .env secret was used, not the dev default
+
+
 def test_non_loopback_bind_is_refused_without_explicit_opt_in(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECOTRACE_")}
     env.update({"ECOTRACE_HOST": "0.0.0.0", "ECOTRACE_DB": str(tmp_path / "x.sqlite3")})
