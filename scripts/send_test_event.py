@@ -28,8 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "scripts" / "samples" / "push.json"
 # For local development only (documented in the README); a deployment sets its own secret.
 LOCAL_DEFAULT_SECRET = LOCAL_DEFAULT_WEBHOOK_SECRET
-# What `make dev` reads: .env overridden by the environment, so both sides agree on port and secret.
-SETTINGS = local_settings()
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -37,7 +35,7 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def default_url() -> str:
-    return f"http://127.0.0.1:{SETTINGS.get('ECOTRACE_PORT', '8787')}/functions/github-webhook/"
+    return f"http://127.0.0.1:{local_settings().get('ECOTRACE_PORT', '8787')}/functions/github-webhook/"
 
 
 def send(url: str, body: bytes, secret: str, delivery: str, event: str = "push") -> httpx.Response:
@@ -72,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delivery", default=None, help="x-github-delivery GUID (default: a new one)")
     args = parser.parse_args(argv)
 
-    secret = SETTINGS.get("GITHUB_WEBHOOK_SECRET") or LOCAL_DEFAULT_SECRET
+    secret = local_settings().get("GITHUB_WEBHOOK_SECRET") or LOCAL_DEFAULT_SECRET
     body = args.sample.read_bytes()
     delivery = args.delivery or str(uuid.uuid4())
     try:

@@ -15,7 +15,7 @@ from typing import Any
 
 from appwrite.query import Query
 
-from .errors import ValidationError
+from .errors import NotFoundError, ValidationError
 
 Row = dict[str, Any]
 
@@ -181,6 +181,13 @@ class Store(ABC):
         return self._bulk_chunks("upsert", table, rows)
 
     def increment(self, table: str, row_id: str, column: str, value: float = 1) -> Row:
+        """Add ``value`` (negative: subtract) atomically; adding 0 changes nothing and sends no write (Appwrite
+        refuses a zero increment)."""
+        if value == 0:
+            row = self._get(table, check_row_id(row_id))
+            if row is None:
+                raise NotFoundError(f"increment {table}/{row_id}: no such row")
+            return row
         return self._increment(table, check_row_id(row_id), column, value)
 
     def transaction(self) -> Transaction:

@@ -104,3 +104,13 @@ def test_get_many_asks_in_chunks_of_one_hundred_ids() -> None:
     store = RecordingStore()
     store.get_many("activities", [f"id{i}" for i in range(250)])
     assert len(store.list_calls) == 3
+
+
+def test_incrementing_by_zero_writes_nothing() -> None:
+    store = RecordingStore()
+    writes: list[float] = []
+    store._increment = lambda table, row_id, column, value: writes.append(value) or {}  # type: ignore[method-assign]
+    store._get = lambda table, row_id: {"$id": row_id, "commit_count": 3}  # type: ignore[method-assign]
+    assert store.increment("user_stats", "gh_1", "commit_count", 0)["commit_count"] == 3
+    store.increment("user_stats", "gh_1", "commit_count", 2)
+    assert writes == [2]

@@ -1,13 +1,17 @@
 """The Store adapter over the real Appwrite Python SDK (``TablesDB``).
 
 The SDK sends every request through the module-level ``requests.request`` with no timeout, so a hung
-Appwrite would hang the function until Appwrite kills it. :func:`bound_sdk_requests` swaps the module
-the SDK calls for one that always passes a (connect, read) timeout and reuses a pooled session per thread.
+Appwrite would hang the function until Appwrite kills it. :func:`bound_sdk_requests` swaps the module the SDK
+calls for one that always passes a (connect, read) timeout and reuses a pooled session per thread. Each
+:class:`BoundedClient` (what :func:`make_client` builds) carries its own timeout for its own calls, so clients
+with different bounds can share one process (as the four functions do in the local stack); any other SDK
+client in the process gets the process default.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import threading
 from typing import Any
 
@@ -21,6 +25,11 @@ from ..ports import DATABASE_ID, MAX_BATCH, Row, Store
 
 DEFAULT_TIMEOUT_S = (3.05, 10.0)
 
+# The bound of the SDK call in progress on this thread/task; BoundedClient.call sets it around each call.
+_call_timeout: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(
+    "appwrite_call_timeout", default=None
+)
+
 
 class StoreRejectedError(ValidationError):
     """Appwrite refused the data (structure, size, type): a bug or unvalidated input, not an outage."""
@@ -29,8 +38,8 @@ class StoreRejectedError(ValidationError):
 class _BoundedRequests:
     """Stands in for the ``requests`` module inside ``appwrite.client``: same API, bounded calls."""
 
-    def __init__(self, timeout: tuple[float, float]) -> None:
-        self.timeout = timeout
+    def __init__(self, default_timeout: tuple[float, float]) -> None:
+        self.default_timeout = default_timeout
         self._local = threading.local()
 
     def _session(self) -> requests.Session:
@@ -41,7 +50,7 @@ class _BoundedRequests:
         return session
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self.timeout)
+        kwargs.setdefault("timeout", _call_timeout.get() or self.default_timeout)
         return self._session().request(method=method, url=url, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
@@ -49,22 +58,42 @@ class _BoundedRequests:
 
 
 _bounded: _BoundedRequests | None = None
+_install_lock = threading.Lock()
 
 
-def bound_sdk_requests(timeout: tuple[float, float] = DEFAULT_TIMEOUT_S) -> None:
-    """Make every Appwrite SDK request in this process carry ``timeout`` (idempotent)."""
+def bound_sdk_requests(default_timeout: tuple[float, float] = DEFAULT_TIMEOUT_S) -> None:
+    """Make every Appwrite SDK request in this process bounded (idempotent); ``default_timeout`` applies to
+    clients that carry no timeout of their own."""
     global _bounded
     import appwrite.client as sdk_client
 
-    if _bounded is None:
-        _bounded = _BoundedRequests(timeout)
-    _bounded.timeout = timeout
-    sdk_client.requests = _bounded
+    with _install_lock:
+        if _bounded is None:
+            _bounded = _BoundedRequests(default_timeout)
+        _bounded.default_timeout = default_timeout
+        sdk_client.requests = _bounded
+
+
+class BoundedClient(Client):  # type: ignore[misc]
+    """An SDK ``Client`` whose every request is bounded by its own (connect, read) timeout."""
+
+    def __init__(self, timeout: tuple[float, float] = DEFAULT_TIMEOUT_S) -> None:
+        super().__init__()
+        self.timeout = timeout
+        if _bounded is None:
+            bound_sdk_requests()
+
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        token = _call_timeout.set(self.timeout)
+        try:
+            return super().call(*args, **kwargs)
+        finally:
+            _call_timeout.reset(token)
 
 
 def make_client(endpoint: str, project_id: str, key: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT_S) -> Client:
-    bound_sdk_requests(timeout)
-    return Client().set_endpoint(endpoint).set_project(project_id).set_key(key)
+    client: Client = BoundedClient(timeout).set_endpoint(endpoint).set_project(project_id).set_key(key)
+    return client
 
 
 def translate(exc: AppwriteException, what: str) -> EcoTraceError:

@@ -6,30 +6,15 @@ with a StorageError instead of waiting for the answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import appwrite.client
 import pytest
 from ls_support import DB, note, write_root
 
-from ecotrace.adapters import appwrite_store
 from ecotrace.entrypoints.http import Invocation, store_for
 from ecotrace.errors import StorageError
 from ecotrace.settings import Settings
 from ecotrace_local.testing import StackHandle, run_stack
-
-
-@pytest.fixture(autouse=True)
-def _restore_sdk_timeout() -> Iterator[None]:
-    """The bound is process-wide (the last ``make_client`` sets it): put back what the rest of the session had."""
-    module = appwrite.client.requests
-    bounded = appwrite_store._bounded
-    timeout = bounded.timeout if bounded is not None else None
-    yield
-    appwrite.client.requests = module
-    if bounded is not None and timeout is not None:
-        bounded.timeout = timeout
 
 
 def _store_env(stack: StackHandle, timeout_s: str) -> dict[str, str]:
@@ -64,3 +49,16 @@ def test_a_slow_but_timely_answer_is_accepted(tmp_path: Path) -> None:
         row = store.get("notes", "n1")
         assert row is not None
         assert row["title"] == note()["title"]
+
+
+def test_each_store_keeps_its_own_bound_in_one_process(tmp_path: Path) -> None:
+    # The four functions share one process in the local stack: a later client's bound must not change an earlier one.
+    with run_stack(write_root(tmp_path / "root"), db_path=tmp_path / "db.sqlite3") as stack:
+        key = Invocation.from_headers({"x-appwrite-key": stack.api_key})
+        impatient = store_for(Settings.from_env(_store_env(stack, "0.3")), key)
+        patient = store_for(Settings.from_env(_store_env(stack, "5")), key)
+        patient.create("notes", "n1", note())
+        stack.stack.faults.add(method="GET", path_pattern=r"/rows/n1$", status=None, delay_s=1.0, times=2)
+        with pytest.raises(StorageError):
+            impatient.get("notes", "n1")
+        assert patient.get("notes", "n1") is not None
