@@ -214,27 +214,40 @@ def _row_id(ctx: Ctx) -> str:
     return check_uid("rowId", ctx.path["rowId"])
 
 
-def _update_row(ctx: Ctx) -> Any:
+def _single_write(ctx: Ctx) -> tuple[TableSchema, str, Any, Any]:
+    """The checked (table, row id, data, permissions) of a PATCH or PUT on one row."""
     require_scope(ctx.caller, *WRITE_SCOPES)
     table = _table(ctx)
     row_id = _row_id(ctx)
     data = ctx.body.get("data")
-    permissions = ctx.body.get("permissions")
     if data is not None and not isinstance(data, dict):
         raise argument_invalid("data", "Value must be a valid JSON object")
+    return table, row_id, data, ctx.body.get("permissions")
+
+
+def _stage_single(
+    ctx: Ctx, tx_id: str, action: str, table: TableSchema, row_id: str, data: Any, permissions: Any
+) -> dict[str, Any]:
+    """Stage one row operation in transaction ``tx_id``; return the data as staged."""
+    staged_data = dict(data or {})
+    if permissions is not None:
+        staged_data["$permissions"] = normalize_permissions(permissions)
+    op: dict[str, Any] = {
+        "action": action,
+        "databaseId": table.database_id,
+        "tableId": table.table_id,
+        "rowId": row_id,
+        "data": staged_data,
+    }
+    stage_operations(ctx.stack, ctx.caller, tx_id, [normalize_operation(ctx.stack, ctx.caller, op)])
+    return staged_data
+
+
+def _update_row(ctx: Ctx) -> Any:
+    table, row_id, data, permissions = _single_write(ctx)
     tx_id = ctx.param("transactionId")
     if tx_id:
-        staged_data = dict(data or {})
-        if permissions is not None:
-            staged_data["$permissions"] = normalize_permissions(permissions)
-        op: dict[str, Any] = {
-            "action": "update",
-            "databaseId": table.database_id,
-            "tableId": table.table_id,
-            "rowId": row_id,
-            "data": staged_data,
-        }
-        stage_operations(ctx.stack, ctx.caller, tx_id, [normalize_operation(ctx.stack, ctx.caller, op)])
+        staged_data = _stage_single(ctx, tx_id, "update", table, row_id, data, permissions)
 
         def read(w: Writer) -> dict[str, Any]:
             row = w.get(table, row_id)
@@ -247,26 +260,10 @@ def _update_row(ctx: Ctx) -> Any:
 
 
 def _upsert_row(ctx: Ctx) -> Any:
-    require_scope(ctx.caller, *WRITE_SCOPES)
-    table = _table(ctx)
-    row_id = _row_id(ctx)
-    data = ctx.body.get("data")
-    permissions = ctx.body.get("permissions")
-    if data is not None and not isinstance(data, dict):
-        raise argument_invalid("data", "Value must be a valid JSON object")
+    table, row_id, data, permissions = _single_write(ctx)
     tx_id = ctx.param("transactionId")
     if tx_id:
-        staged_data = dict(data or {})
-        if permissions is not None:
-            staged_data["$permissions"] = normalize_permissions(permissions)
-        op: dict[str, Any] = {
-            "action": "upsert",
-            "databaseId": table.database_id,
-            "tableId": table.table_id,
-            "rowId": row_id,
-            "data": staged_data,
-        }
-        stage_operations(ctx.stack, ctx.caller, tx_id, [normalize_operation(ctx.stack, ctx.caller, op)])
+        staged_data = _stage_single(ctx, tx_id, "upsert", table, row_id, data, permissions)
         return 201, _staged_mock(table, row_id, staged_data, permissions)
     row, _created = ctx.stack.db.write(
         lambda w: op_upsert(w, table, ctx.caller, row_id, data, permissions, if_unmodified_since=_timestamp_header(ctx))
