@@ -72,7 +72,7 @@ class LeanStore(Store):
     Nothing is copied (the service never mutates what it reads)."""
 
     def __init__(self) -> None:
-        self.tables: dict[str, dict[str, Row]] = {"activities": {}, "leaderboards": {}}
+        self.tables: dict[str, dict[str, Row]] = {"activities": {}, "leaderboards": {}, "users": {}}
         self._order: dict[str, tuple[list[Row], dict[str, int]] | None] = {}
         self.writes = 0
         self.requests = 0

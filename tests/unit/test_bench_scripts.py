@@ -1,0 +1,24 @@
+"""The benchmarks still run against the current code (tiny sizes; the figures are not checked here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["bench_leaderboard.py", "--sizes", "300"], ["bench_carbon.py", "--samples", "20"]],
+    ids=lambda a: a[0],
+)
+def test_benchmark_runs(args: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPTS / args[0]), *args[1:]], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "|" in result.stdout or "{" in result.stdout  # a table or JSON lines of figures
