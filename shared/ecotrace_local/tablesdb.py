@@ -162,19 +162,7 @@ def _create_rows(ctx: Ctx) -> tuple[int, Any]:
         require_bulk(ctx.caller)
         rows = bulk_rows(ctx.body["rows"])
         if tx_id:
-            op: dict[str, Any] = {
-                "action": "bulkCreate",
-                "databaseId": table.database_id,
-                "tableId": table.table_id,
-                "data": rows,
-            }
-            stage_operations(
-                ctx.stack,
-                ctx.caller,
-                tx_id,
-                [normalize_operation(ctx.stack, ctx.caller, op)],
-                not_ready=lambda: bad_request(NON_PENDING),
-            )
+            _stage(ctx, tx_id, "bulkCreate", table, data=rows)
             return 200, {"total": len(rows), "rows": []}
         created = ctx.stack.db.write(lambda w: op_bulk_create(w, table, ctx.caller, rows))
         return 201, {"total": len(created), "rows": created}
@@ -196,14 +184,7 @@ def _create_rows(ctx: Ctx) -> tuple[int, Any]:
         staged_data = dict(data)
         if permissions is not None:
             staged_data["$permissions"] = permissions
-        create_op: dict[str, Any] = {
-            "action": "create",
-            "databaseId": table.database_id,
-            "tableId": table.table_id,
-            "rowId": row_id,
-            "data": staged_data,
-        }
-        stage_operations(ctx.stack, ctx.caller, tx_id, [normalize_operation(ctx.stack, ctx.caller, create_op)])
+        _stage(ctx, tx_id, "create", table, row_id=row_id, data=staged_data)
         perms = permissions if permissions is not None else default_row_permissions(ctx.caller)
         return 201, _staged_mock(table, row_id, data, perms)
     row = ctx.stack.db.write(lambda w: op_create(w, table, ctx.caller, row_id, data, permissions))
@@ -228,19 +209,35 @@ def _single_write(ctx: Ctx) -> tuple[TableSchema, str, Any, Any]:
 def _stage_single(
     ctx: Ctx, tx_id: str, action: str, table: TableSchema, row_id: str, data: Any, permissions: Any
 ) -> dict[str, Any]:
-    """Stage one row operation in transaction ``tx_id``; return the data as staged."""
+    """Stage an update or upsert of one row in transaction ``tx_id``; return the data as staged."""
     staged_data = dict(data or {})
     if permissions is not None:
         staged_data["$permissions"] = normalize_permissions(permissions)
-    op: dict[str, Any] = {
-        "action": action,
-        "databaseId": table.database_id,
-        "tableId": table.table_id,
-        "rowId": row_id,
-        "data": staged_data,
-    }
-    stage_operations(ctx.stack, ctx.caller, tx_id, [normalize_operation(ctx.stack, ctx.caller, op)])
+    _stage(ctx, tx_id, action, table, row_id=row_id, data=staged_data)
     return staged_data
+
+
+# Appwrite answers a non-pending transaction with general_bad_request on these routes, transaction_not_ready on
+# the others (appwrite-rest.md section 4).
+_NON_PENDING_IS_BAD_REQUEST = frozenset(
+    {"increment", "decrement", "bulkCreate", "bulkUpsert", "bulkUpdate", "bulkDelete"}
+)
+
+
+def _stage(
+    ctx: Ctx, tx_id: str, action: str, table: TableSchema, *, row_id: str | None = None, data: Any = None
+) -> None:
+    """Stage one operation of this request in transaction ``tx_id`` (nothing is written until the commit)."""
+    op: dict[str, Any] = {"action": action, "databaseId": table.database_id, "tableId": table.table_id}
+    if row_id is not None:
+        op["rowId"] = row_id
+    if data is not None:
+        op["data"] = data
+    staged = [normalize_operation(ctx.stack, ctx.caller, op)]
+    if action in _NON_PENDING_IS_BAD_REQUEST:
+        stage_operations(ctx.stack, ctx.caller, tx_id, staged, not_ready=lambda: bad_request(NON_PENDING))
+    else:
+        stage_operations(ctx.stack, ctx.caller, tx_id, staged)
 
 
 def _update_row(ctx: Ctx) -> Any:
@@ -277,13 +274,7 @@ def _delete_row(ctx: Ctx) -> Response:
     row_id = _row_id(ctx)
     tx_id = ctx.param("transactionId")
     if tx_id:
-        op: dict[str, Any] = {
-            "action": "delete",
-            "databaseId": table.database_id,
-            "tableId": table.table_id,
-            "rowId": row_id,
-        }
-        stage_operations(ctx.stack, ctx.caller, tx_id, [normalize_operation(ctx.stack, ctx.caller, op)])
+        _stage(ctx, tx_id, "delete", table, row_id=row_id)
         return empty_response()
     ctx.stack.db.write(lambda w: op_delete(w, table, ctx.caller, row_id, if_unmodified_since=_timestamp_header(ctx)))
     return empty_response()
@@ -304,20 +295,7 @@ def _increment(sign: int) -> Callable[[Ctx], Any]:
             data = {"column": column, "value": 1 if value is None else value}
             if limit is not None:
                 data["max" if sign > 0 else "min"] = limit
-            op: dict[str, Any] = {
-                "action": "increment" if sign > 0 else "decrement",
-                "databaseId": table.database_id,
-                "tableId": table.table_id,
-                "rowId": row_id,
-                "data": data,
-            }
-            stage_operations(
-                ctx.stack,
-                ctx.caller,
-                tx_id,
-                [normalize_operation(ctx.stack, ctx.caller, op)],
-                not_ready=lambda: bad_request(NON_PENDING),
-            )
+            _stage(ctx, tx_id, "increment" if sign > 0 else "decrement", table, row_id=row_id, data=data)
             return {"$id": row_id, "$tableId": table.table_id, "$databaseId": table.database_id, column: data["value"]}
         return ctx.stack.db.write(
             lambda w: op_increment(
@@ -343,19 +321,7 @@ def _bulk_upsert(ctx: Ctx) -> Any:
     rows = bulk_rows(ctx.body.get("rows"))
     tx_id = ctx.param("transactionId")
     if tx_id:
-        op: dict[str, Any] = {
-            "action": "bulkUpsert",
-            "databaseId": table.database_id,
-            "tableId": table.table_id,
-            "data": rows,
-        }
-        stage_operations(
-            ctx.stack,
-            ctx.caller,
-            tx_id,
-            [normalize_operation(ctx.stack, ctx.caller, op)],
-            not_ready=lambda: bad_request(NON_PENDING),
-        )
+        _stage(ctx, tx_id, "bulkUpsert", table, data=rows)
         return {"total": len(rows), "rows": []}
     upserted = ctx.stack.db.write(lambda w: op_bulk_upsert(w, table, ctx.caller, rows))
     return {"total": len(upserted), "rows": upserted}
@@ -371,19 +337,7 @@ def _bulk_update(ctx: Ctx) -> Any:
     clean_data(ctx.caller, data)
     tx_id = ctx.param("transactionId")
     if tx_id:
-        op: dict[str, Any] = {
-            "action": "bulkUpdate",
-            "databaseId": table.database_id,
-            "tableId": table.table_id,
-            "data": {"data": data, "queries": queries},
-        }
-        stage_operations(
-            ctx.stack,
-            ctx.caller,
-            tx_id,
-            [normalize_operation(ctx.stack, ctx.caller, op)],
-            not_ready=lambda: bad_request(NON_PENDING),
-        )
+        _stage(ctx, tx_id, "bulkUpdate", table, data={"data": data, "queries": queries})
         return {"total": 0, "rows": []}
     updated = ctx.stack.db.write(lambda w: op_bulk_update(w, table, ctx.caller, data, queries))
     return {"total": len(updated), "rows": updated[:MAX_BULK]}
@@ -397,19 +351,7 @@ def _bulk_delete(ctx: Ctx) -> Any:
     parse_queries(queries, table)
     tx_id = ctx.param("transactionId")
     if tx_id:
-        op: dict[str, Any] = {
-            "action": "bulkDelete",
-            "databaseId": table.database_id,
-            "tableId": table.table_id,
-            "data": {"queries": queries},
-        }
-        stage_operations(
-            ctx.stack,
-            ctx.caller,
-            tx_id,
-            [normalize_operation(ctx.stack, ctx.caller, op)],
-            not_ready=lambda: bad_request(NON_PENDING),
-        )
+        _stage(ctx, tx_id, "bulkDelete", table, data={"queries": queries})
         return {"total": 0, "rows": []}
     deleted = ctx.stack.db.write(lambda w: op_bulk_delete(w, table, ctx.caller, queries))
     return {"total": len(deleted), "rows": deleted}
