@@ -56,8 +56,9 @@ class LocalStack:
         # Execution keys of functions that ran past their timeout (auth.revoke_function_key), with their expiry.
         self.revoked_keys: dict[str, float] = {}
         self.revoked_keys_lock = threading.Lock()
-        # Filled by the function runtime (functions_api.install): whatever it needs to run functions.
+        # Filled on first use by the function runtime (functions_api.service) and the realtime hub (realtime.hub).
         self.functions: Any = None
+        self.realtime: Any = None
 
     def close(self) -> None:
         self.db.close()

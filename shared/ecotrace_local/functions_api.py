@@ -438,34 +438,29 @@ def stack_appwrite_json(stack: Any) -> dict[str, Any]:
     return loaded
 
 
-# ---- per-stack service registry (the stack object is owned elsewhere; keep our state beside it)
+# ---- the stack's functions service (held on the stack: ``stack.functions``)
 
-_SERVICES: dict[int, FunctionsService] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
 def service(stack: Any) -> FunctionsService:
     """The stack's functions service, created on first use."""
     with _REGISTRY_LOCK:
-        svc = _SERVICES.get(id(stack))
-        if svc is None or svc.stack is not stack:
-            svc = FunctionsService(stack)
-            _SERVICES[id(stack)] = svc
+        if stack.functions is None:
+            stack.functions = FunctionsService(stack)
+        svc: FunctionsService = stack.functions
         return svc
 
 
 def install(stack: Any) -> None:
     """Called once at start-up: set the functions' environment, subscribe event triggers, start schedules."""
-    svc = service(stack)
-    svc.install()
-    if hasattr(stack, "functions"):
-        stack.functions = svc
+    service(stack).install()
 
 
 def uninstall(stack: Any) -> None:
     """Called once at shutdown."""
     with _REGISTRY_LOCK:
-        svc = _SERVICES.pop(id(stack), None)
+        svc, stack.functions = stack.functions, None
     if svc is not None:
         svc.uninstall()
     realtime.shutdown(stack)

@@ -254,23 +254,22 @@ class RealtimeHub:
         self._publish(channels, execution.read_roles(), data)
 
 
-_HUBS: dict[int, RealtimeHub] = {}
 _HUBS_LOCK = threading.Lock()
 
 
 def hub(stack: Any) -> RealtimeHub:
+    """The stack's realtime hub (held on the stack: ``stack.realtime``), created on first use."""
     with _HUBS_LOCK:
-        existing = _HUBS.get(id(stack))
-        if existing is None or existing.stack is not stack:
-            existing = RealtimeHub(stack)
-            _HUBS[id(stack)] = existing
+        if stack.realtime is None:
+            stack.realtime = RealtimeHub(stack)
+        existing: RealtimeHub = stack.realtime
         return existing
 
 
 def shutdown(stack: Any) -> None:
     """Stop publishing to this stack's sockets (called from ``functions_api.uninstall``)."""
     with _HUBS_LOCK:
-        existing = _HUBS.pop(id(stack), None)
+        existing, stack.realtime = stack.realtime, None
     if existing is not None:
         existing.close()
 
