@@ -36,7 +36,7 @@ class Settings:
         return cls(
             endpoint=endpoint,
             project_id=project,
-            database_id=env.get("ECOTRACE_DATABASE_ID", "ecotrace-main"),
+            database_id=database_id_from_env(env),
             github_webhook_secret=env.get("GITHUB_WEBHOOK_SECRET") or None,
             github_token=env.get("GITHUB_TOKEN") or None,
             electricity_maps_api_key=env.get("ELECTRICITY_MAPS_API_KEY") or None,
@@ -45,3 +45,18 @@ class Settings:
             default_ci_region=env.get("ECOTRACE_DEFAULT_CI_REGION", "azure:eastus"),
             env=dict(env),
         )
+
+
+DATABASE_VARIABLES = ("APPWRITE_DATABASE_ID", "ECOTRACE_DATABASE_ID")  # the design's name first; the older alias
+
+
+def database_id_from_env(env: Mapping[str, str], default: str = "ecotrace-main") -> str:
+    """``APPWRITE_DATABASE_ID`` (the design's variable) or its older alias ``ECOTRACE_DATABASE_ID``; both set to
+    different values is a configuration error, not a silent choice."""
+    given = {name: env[name].strip() for name in DATABASE_VARIABLES if env.get(name, "").strip()}
+    if len(set(given.values())) > 1:
+        raise NotConfiguredError(
+            "APPWRITE_DATABASE_ID and ECOTRACE_DATABASE_ID are both set, to different databases "
+            f"({given['APPWRITE_DATABASE_ID']!r} and {given['ECOTRACE_DATABASE_ID']!r}): keep APPWRITE_DATABASE_ID only"
+        )
+    return next(iter(given.values()), default)
