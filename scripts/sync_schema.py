@@ -23,25 +23,49 @@ def load_schema(path: Path = SCHEMA) -> dict[str, Any]:
     return data
 
 
+# What Appwrite 1.9 returns for an unset bound, per column type (the create actions' `$min ??= PHP_INT_MIN`,
+# `$max ??= PHP_INT_MAX`, `$min ??= -PHP_FLOAT_MAX`, `$max ??= PHP_FLOAT_MAX`: appwrite/appwrite
+# src/Appwrite/Platform/Modules/Databases/Http/Databases/Collections/Attributes/{Integer,Float}/Create.php).
+UNSET_BOUNDS: dict[str, tuple[int | float, int | float]] = {
+    "integer": (-(2**63), 2**63 - 1),
+    "double": (-sys.float_info.max, sys.float_info.max),
+}
+
+
 def appwrite_column(col: dict[str, Any]) -> dict[str, Any]:
-    """A column as the Appwrite CLI writes it in appwrite.json."""
+    """A column as `appwrite pull tables` writes it: every field of Appwrite's Column<type> response model that the
+    CLI keeps (appwrite-cli 12 `lib/config.js` KeysColumns), in the model's order and with the server's values.
+
+    The CLI's push compares each field the server returns with this file (`lib/commands/push.js`
+    checkAttributeChanges); a field missing here reads as a change, and a change of any field other than
+    `required`, `default`, `elements`, `min` and `max` makes it delete and recreate the column, losing its data.
+    So a datetime column carries the `"format": ""` Appwrite stores for it, a string column its `encrypt` flag,
+    a number column both bounds.
+    """
+    kind = col["type"]
     out: dict[str, Any] = {
         "key": col["key"],
-        "type": col["type"],
+        "type": kind,
         "required": bool(col.get("required", False)),
         "array": bool(col.get("array", False)),
     }
-    if col["type"] == "string":
-        if col.get("format") == "enum":
-            out["elements"] = list(col["elements"])
-            out["format"] = "enum"
-        else:
-            out["size"] = int(col["size"])
-    if col["type"] in ("integer", "double"):
-        for bound in ("min", "max"):
-            if bound in col:
-                out[bound] = col[bound]
+    string_format = col.get("format") if kind == "string" else None
+    if string_format == "enum":
+        out["elements"] = list(col["elements"])
+        out["format"] = "enum"
+    elif string_format in ("email", "url", "ip"):
+        out["format"] = string_format
+    elif kind == "string":
+        out["size"] = int(col["size"])
+    elif kind in UNSET_BOUNDS:
+        low, high = UNSET_BOUNDS[kind]
+        out["min"] = col.get("min", low)
+        out["max"] = col.get("max", high)
+    elif kind == "datetime":
+        out["format"] = ""
     out["default"] = col.get("default")
+    if kind == "string" and string_format is None:
+        out["encrypt"] = bool(col.get("encrypt", False))
     return out
 
 

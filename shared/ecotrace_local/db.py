@@ -131,13 +131,14 @@ class Column:
                 out["format"] = "enum"
             else:
                 out["size"] = self.size if self.size is not None else 0
+                out["encrypt"] = False  # ColumnString.encrypt (no encrypted columns here)
                 if self.format:
                     out["format"] = self.format
         elif self.type in ("integer", "double"):
             out["min"] = self.min if self.min is not None else (INT64_MIN if self.type == "integer" else -FLOAT_MAX)
             out["max"] = self.max if self.max is not None else (INT64_MAX if self.type == "integer" else FLOAT_MAX)
         elif self.type == "datetime":
-            out["format"] = "datetime"
+            out["format"] = ""  # Appwrite stores "" for datetime columns and returns it, not the model default
         out["default"] = self.default
         return out
 
