@@ -1,20 +1,32 @@
-"""A generic in-memory :class:`ecotrace.ports.Store` that keeps Appwrite's contract, for service tests.
+"""The in-memory :class:`ecotrace.ports.Store` for service tests: it keeps state and Appwrite's contract.
 
-What it enforces, as Appwrite does:
+It stands where ``AppwriteStore`` stands (the primitives), so the port's own rules run unchanged in front of it.
+What it enforces, as Appwrite does (TablesDB REST semantics):
 
-- the schema in ``schema/tables.json``: unknown tables and columns, missing required columns on create,
-  wrong types, over-long strings, values outside an enum, arrays (pass ``schema=None`` to skip);
-- 409 ``ConflictError`` on creating an existing id, 404 ``NotFoundError`` on updating, incrementing or
-  deleting a missing row; ``$permissions`` given in data or as the argument is stored;
-- transactions: ``_commit`` applies every operation to a copy and swaps it in only if all succeed, so a
-  failure leaves nothing half-written; more than ``MAX_BATCH`` operations are refused;
-- the Appwrite query JSON subset services use: equal, notEqual, lessThan(Equal), greaterThan(Equal), between,
-  isNull, isNotNull, startsWith, endsWith, contains, search (substring), or, and, select, orderAsc/orderDesc
-  (several, stable), limit (default 25, like Appwrite), offset, cursorAfter, cursorBefore.
+- row ids: at most 36 characters of ``a-z A-Z 0-9 . - _``, not starting with a special character (400);
+- the schema in ``schema/tables.json`` (pass ``schema=None`` to skip): unknown tables (404) and columns, missing
+  required columns on create, wrong types, over-long strings, values outside an enum or a column's min/max,
+  unreadable datetimes, arrays (400);
+- 409 ``ConflictError`` on creating an existing id; 404 ``NotFoundError`` on updating, incrementing or deleting
+  a missing row; 400 on an update with neither data nor permissions; at most ``MAX_BATCH`` rows per bulk request;
+  ``$permissions`` given in data or as the argument are stored, ``None`` keeps the row's own;
+- transactions as the adapter sends them, three requests (``tx_create``, ``tx_stage``, ``tx_commit`` on
+  ``transactions``): every operation is applied to a copy that replaces the tables only if all succeed, so a
+  failure leaves nothing half-written; more than ``MAX_BATCH`` operations are refused before any request;
+- list queries, evaluated by ``tests/fakes/appwrite_queries.py`` (the subset services use; datetime columns
+  compare as times; a query Appwrite would refuse is refused);
+- realtime: ``events`` gets ``(action, table, row id)`` for each row a write changed, as Appwrite emits them
+  (increment is an ``update``; bulk operations one per row; a transaction's only after it committed).
 
-Test helpers: ``seed(table, row_id, data)`` writes without checks, ``rows(table)`` returns copies,
-``requests`` records each primitive call as ``(method, table)``, ``fail_next(method, table)`` makes the next
-matching call raise ``StorageError``.
+What tests observe and steer:
+
+- ``tables`` (table -> row id -> row) is the state; ``rows(table)`` copies in id order, ``by_id(table)`` copies
+  by id, ``snapshot(*tables)`` rows without volatile fields, ``seed(...)`` writes without checks or records;
+- ``requests``: ``(method, table)`` of each request, in order; ``list_requests``: ``(table, parsed queries)`` of
+  each list; ``commits``: the operations of each committed transaction;
+- ``fail(method, table, times=1, after=0, error=None)`` makes matching requests raise (``StorageError`` unless
+  ``error`` is given); ``faults`` holds such hooks (any ``(method, table) -> None`` callable); ``down = True``
+  makes every request fail, like an unreachable Appwrite.
 """
 
 from __future__ import annotations
@@ -23,6 +35,7 @@ import copy
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,26 +43,30 @@ from typing import Any
 from ecotrace.adapters.appwrite_store import StoreRejectedError
 from ecotrace.clock import to_iso
 from ecotrace.errors import ConflictError, NotFoundError, StorageError, ValidationError
-from ecotrace.ports import MAX_BATCH, Row, Store
+from ecotrace.ports import MAX_BATCH, ROW_ID, Row, Store
+from tests.fakes.appwrite_queries import parse_datetime, parse_queries, run_queries
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema" / "tables.json"
-DEFAULT_LIMIT = 25
-MAX_LIMIT = 5000
+TX_STEPS = ("tx_create", "tx_stage", "tx_commit")  # one Store commit is three Appwrite requests
+METHODS = ("get", "list", "create", "upsert", "update", "delete", "increment", "bulk_create", "bulk_upsert", *TX_STEPS)
+VOLATILE = ("$createdAt", "$updatedAt", "$sequence", "delivery_id")  # left out of snapshots
 
 Tables = dict[str, dict[str, Row]]
+Schema = dict[str, dict[str, dict[str, Any]]]
+Fault = Callable[[str, str], None]
 
 
-def load_schema(path: Path = SCHEMA_PATH) -> dict[str, dict[str, dict[str, Any]]]:
+def load_schema(path: Path = SCHEMA_PATH) -> Schema:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {t["$id"]: {c["key"]: c for c in t["columns"]} for t in data["tables"]}
+    return {table["$id"]: {column["key"]: column for column in table["columns"]} for table in data["tables"]}
 
 
-def _type_ok(column: dict[str, Any], value: Any) -> bool:
+def _value_ok(column: dict[str, Any], value: Any) -> bool:
     kind = column["type"]
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "double":
-        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind in ("integer", "double"):
+        if isinstance(value, bool) or not isinstance(value, int if kind == "integer" else int | float):
+            return False
+        return not (("min" in column and value < column["min"]) or ("max" in column and value > column["max"]))
     if kind == "boolean":
         return isinstance(value, bool)
     if kind in ("string", "datetime", "email", "url", "ip", "enum"):
@@ -57,104 +74,94 @@ def _type_ok(column: dict[str, Any], value: Any) -> bool:
             return False
         if "elements" in column and value not in column["elements"]:
             return False
+        if kind == "datetime" and parse_datetime(value) is None:
+            return False
         return len(value) <= int(column.get("size", 10**9))
     return True
 
 
-class _Query:
-    """One parsed Appwrite query (``{"method": ..., "attribute": ..., "values": [...]}``)."""
+@dataclass
+class _Batch:
+    """The state one request (or one transaction) writes to, and the events it will emit once it succeeds."""
 
-    def __init__(self, raw: str | dict[str, Any]) -> None:
-        data = json.loads(raw) if isinstance(raw, str) else raw
-        if not isinstance(data, dict) or "method" not in data:
-            raise StoreRejectedError(f"invalid query: {raw!r}")
-        self.method: str = data["method"]
-        self.attribute: str | None = data.get("attribute")
-        self.values: list[Any] = list(data.get("values") or [])
-
-    def matches(self, row: Row) -> bool:
-        m, values = self.method, self.values
-        if m == "or":
-            return any(_Query(v).matches(row) for v in values)
-        if m == "and":
-            return all(_Query(v).matches(row) for v in values)
-        value = row.get(self.attribute or "")
-        if m == "isNull":
-            return value is None
-        if m == "isNotNull":
-            return value is not None
-        if m == "equal":
-            if isinstance(value, list):
-                return any(v in value for v in values)
-            return value in values
-        if m == "notEqual":
-            return value not in values
-        if value is None:
-            return False  # SQL semantics: comparisons with null are false
-        if m == "lessThan":
-            return bool(value < values[0])
-        if m == "lessThanEqual":
-            return bool(value <= values[0])
-        if m == "greaterThan":
-            return bool(value > values[0])
-        if m == "greaterThanEqual":
-            return bool(value >= values[0])
-        if m == "between":
-            return bool(values[0] <= value <= values[1])
-        if m == "startsWith":
-            return isinstance(value, str) and value.startswith(values[0])
-        if m == "endsWith":
-            return isinstance(value, str) and value.endswith(values[0])
-        if m in ("contains", "search"):
-            if isinstance(value, list):
-                return any(v in value for v in values)
-            return isinstance(value, str) and any(str(v) in value for v in values)
-        raise StoreRejectedError(f"query method {m!r} is not supported by MemoryStore")
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    return (0, "") if value is None else (1, value)
+    tables: Tables
+    events: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class MemoryStore(Store):
-    def __init__(
-        self,
-        *,
-        schema: dict[str, dict[str, dict[str, Any]]] | bool | None = True,
-        clock: Callable[[], datetime] | None = None,
-    ) -> None:
-        self.schema = load_schema() if schema is True else (schema or None)
+    def __init__(self, clock: Callable[[], datetime] | None = None, *, schema: Schema | bool | None = True) -> None:
+        self.schema: Schema | None = load_schema() if schema is True else (schema or None)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.tables: Tables = {name: {} for name in self.schema} if self.schema else {}
         self.requests: list[tuple[str, str]] = []
+        self.list_requests: list[tuple[str, list[dict[str, Any]]]] = []
         self.commits: list[list[dict[str, Any]]] = []
-        self._faults: list[tuple[str, str | None, Exception | None]] = []
+        self.events: list[tuple[str, str, str]] = []
+        self.faults: list[Fault] = []
+        self.down = False
         self._lock = threading.RLock()
-        self._seq = 0
+        self._sequence = 0
 
-    # ---- test helpers ----------------------------------------------------------------------------
+    # ---- test helpers ----------------------------------------------------------------------------------------
     def seed(self, table: str, row_id: str, data: Row, permissions: list[str] | None = None) -> Row:
-        """Put a row in place without checks or request records (test setup)."""
+        """Put a row in place without checks, records or events (test setup)."""
         row = self._stamp(table, row_id, {k: v for k, v in data.items() if not k.startswith("$")}, None)
         row["$permissions"] = list(permissions or data.get("$permissions") or [])
         self.tables.setdefault(table, {})[row_id] = row
         return copy.deepcopy(row)
 
     def rows(self, table: str) -> list[Row]:
-        return [copy.deepcopy(r) for _, r in sorted(self.tables.get(table, {}).items())]
+        """Copies of the table's rows, in row-id order."""
+        return [copy.deepcopy(row) for _, row in sorted(self.tables.get(table, {}).items())]
 
-    def fail_next(self, method: str, table: str | None = None, error: Exception | None = None) -> None:
-        """The next ``method`` call (``get``, ``list``, ``create``, ``commit`` ...) raises ``error``
-        (default StorageError; e.g. ConflictError for a transaction another writer got to first)."""
-        self._faults.append((method, table, error))
+    def by_id(self, table: str) -> dict[str, Row]:
+        """Copies of the table's rows by row id."""
+        return {str(row["$id"]): row for row in self.rows(table)}
 
-    # ---- internals --------------------------------------------------------------------------------
+    def snapshot(self, *tables: str) -> dict[str, dict[str, Row]]:
+        """Rows without the volatile fields (timestamps, sequence, delivery id), for comparing outcomes."""
+        names = tables or tuple(self.tables)
+        return {
+            name: {
+                row_id: {key: value for key, value in row.items() if key not in VOLATILE}
+                for row_id, row in self.by_id(name).items()
+            }
+            for name in names
+        }
+
+    def fail(
+        self, method: str, table: str | None = None, times: int = 1, after: int = 0, error: Exception | None = None
+    ) -> None:
+        """Make the next ``times`` requests of ``method`` (on ``table``; any table when None), after letting
+        ``after`` through, raise ``error`` (default StorageError). ``method`` is one of ``METHODS``; the
+        transaction steps are on the table ``transactions``."""
+        if method not in METHODS:
+            raise ValueError(f"no request is called {method!r}: one of {', '.join(METHODS)}")
+        seen = failed = 0
+
+        def fault(asked: str, asked_table: str) -> None:
+            nonlocal seen, failed
+            if asked != method or (table is not None and asked_table != table):
+                return
+            seen += 1
+            if seen > after and failed < times:
+                failed += 1
+                raise error if error is not None else StorageError(f"injected failure of {method} {asked_table}")
+
+        self.faults.append(fault)
+
+    # ---- requests --------------------------------------------------------------------------------------------
     def _request(self, method: str, table: str) -> None:
         self.requests.append((method, table))
-        for i, (m, t, error) in enumerate(self._faults):
-            if m == method and (t is None or t == table):
-                del self._faults[i]
-                raise error if error is not None else StorageError(f"injected failure: {method} {table}")
+        if self.down:
+            raise StorageError(f"store unreachable (test): {method} {table}")
+        for fault in list(self.faults):
+            fault(method, table)
+
+    def _datetimes(self, table: str) -> frozenset[str]:
+        if self.schema is None or table not in self.schema:
+            return frozenset()
+        return frozenset(key for key, column in self.schema[table].items() if column["type"] == "datetime")
 
     def _table(self, tables: Tables, table: str) -> dict[str, Row]:
         if self.schema is not None and table not in self.schema:
@@ -166,8 +173,6 @@ class MemoryStore(Store):
             return
         columns = self.schema[table]
         for key, value in data.items():
-            if key.startswith("$"):
-                continue
             column = columns.get(key)
             if column is None:
                 raise StoreRejectedError(f'Invalid document structure: Unknown attribute: "{key}" in {table}')
@@ -176,22 +181,22 @@ class MemoryStore(Store):
                     raise StoreRejectedError(f'Invalid document structure: Missing required attribute "{key}"')
                 continue
             if column.get("array"):
-                ok = isinstance(value, list) and all(_type_ok(column, v) for v in value)
+                valid = isinstance(value, list) and all(_value_ok(column, item) for item in value)
             else:
-                ok = _type_ok(column, value)
-            if not ok:
+                valid = _value_ok(column, value)
+            if not valid:
                 raise StoreRejectedError(f'Invalid document structure: Attribute "{key}" has invalid value')
         if creating:
-            missing = [k for k, c in columns.items() if c.get("required") and data.get(k) is None]
+            missing = [key for key, column in columns.items() if column.get("required") and data.get(key) is None]
             if missing:
                 raise StoreRejectedError(f'Invalid document structure: Missing required attribute "{missing[0]}"')
 
     def _stamp(self, table: str, row_id: str, data: Row, permissions: list[str] | None) -> Row:
         now = to_iso(self.clock())
         row: Row = {}
-        if self.schema is not None:
+        if self.schema is not None and table in self.schema:
             for key, column in self.schema[table].items():
-                row[key] = column.get("default")
+                row[key] = column.get("default", [] if column.get("array") else None)
         row.update(data)
         row.update(
             {
@@ -203,64 +208,126 @@ class MemoryStore(Store):
                 "$permissions": list(permissions or []),
             }
         )
-        self._seq += 1
-        row["$sequence"] = self._seq
+        self._sequence += 1
+        row["$sequence"] = self._sequence
         return row
 
     @staticmethod
     def _split(data: Row, permissions: list[str] | None) -> tuple[Row, list[str] | None]:
-        values = {k: v for k, v in data.items() if not k.startswith("$")}
-        perms = permissions if permissions is not None else data.get("$permissions")
-        return values, (list(perms) if perms is not None else None)
+        values = {key: value for key, value in data.items() if not key.startswith("$")}
+        given = permissions if permissions is not None else data.get("$permissions")
+        return values, (list(given) if given is not None else None)
 
-    # apply-functions work on a given ``tables`` mapping so transactions can apply to a copy
-    def _apply_create(self, tables: Tables, table: str, row_id: str, data: Row, perms: list[str] | None) -> Row:
-        rows = self._table(tables, table)
+    # ---- writes, applied to a batch so a request or a transaction lands whole or not at all ----------------------
+    def _apply_create(
+        self,
+        batch: _Batch,
+        table: str,
+        row_id: str,
+        data: Row,
+        permissions: list[str] | None,
+        *,
+        action: str = "create",
+    ) -> Row:
+        if not ROW_ID.match(row_id):
+            raise StoreRejectedError(f"Invalid `rowId` param: {row_id!r} is not a valid row id")
+        rows = self._table(batch.tables, table)
         if row_id in rows:
             raise ConflictError(f"Document with the requested ID {row_id!r} already exists in {table}")
-        values, perms = self._split(data, perms)
+        values, permissions = self._split(data, permissions)
         self._check(table, values, creating=True)
-        rows[row_id] = self._stamp(table, row_id, values, perms)
+        rows[row_id] = self._stamp(table, row_id, values, permissions)
+        batch.events.append((action, table, row_id))
         return rows[row_id]
 
-    def _apply_update(self, tables: Tables, table: str, row_id: str, data: Row, perms: list[str] | None) -> Row:
-        rows = self._table(tables, table)
+    def _apply_update(
+        self, batch: _Batch, table: str, row_id: str, data: Row, permissions: list[str] | None, *, action: str
+    ) -> Row:
+        rows = self._table(batch.tables, table)
         if row_id not in rows:
             raise NotFoundError(f"Document with the requested ID {row_id!r} could not be found in {table}")
-        values, perms = self._split(data, perms)
+        values, permissions = self._split(data, permissions)
         self._check(table, values, creating=False)
         row = rows[row_id]
         row.update(values)
-        if perms is not None:
-            row["$permissions"] = perms
+        if permissions is not None:
+            row["$permissions"] = permissions
         row["$updatedAt"] = to_iso(self.clock())
+        batch.events.append((action, table, row_id))
         return row
 
-    def _apply_upsert(self, tables: Tables, table: str, row_id: str, data: Row, perms: list[str] | None) -> Row:
-        if row_id in self._table(tables, table):
-            return self._apply_update(tables, table, row_id, data, perms)
-        return self._apply_create(tables, table, row_id, data, perms)
+    def _apply_upsert(self, batch: _Batch, table: str, row_id: str, data: Row, permissions: list[str] | None) -> Row:
+        if row_id in self._table(batch.tables, table):
+            return self._apply_update(batch, table, row_id, data, permissions, action="upsert")
+        return self._apply_create(batch, table, row_id, data, permissions, action="upsert")
 
-    def _apply_delete(self, tables: Tables, table: str, row_id: str) -> None:
-        rows = self._table(tables, table)
+    def _apply_delete(self, batch: _Batch, table: str, row_id: str) -> None:
+        rows = self._table(batch.tables, table)
         if row_id not in rows:
             raise NotFoundError(f"Document with the requested ID {row_id!r} could not be found in {table}")
         del rows[row_id]
+        batch.events.append(("delete", table, row_id))
 
-    def _apply_increment(self, tables: Tables, table: str, row_id: str, column: str, value: float) -> Row:
-        rows = self._table(tables, table)
+    def _apply_increment(self, batch: _Batch, table: str, row_id: str, column: str, value: float) -> Row:
+        rows = self._table(batch.tables, table)
         if row_id not in rows:
-            raise NotFoundError(f"Document with the requested ID {row_id!r} could not be found in {table}")
+            raise NotFoundError(f"Column with the requested key {column!r} could not be found (no row {row_id!r})")
         if self.schema is not None:
             spec = self.schema[table].get(column)
-            if spec is None or spec["type"] not in ("integer", "double"):
+            if spec is None:
+                raise NotFoundError(f"Column with the requested key {column!r} could not be found")
+            if spec["type"] not in ("integer", "double") or spec.get("array"):
                 raise StoreRejectedError(f"column {column!r} of {table} is not numeric")
         row = rows[row_id]
         row[column] = (row.get(column) or 0) + value
         row["$updatedAt"] = to_iso(self.clock())
+        batch.events.append(("update", table, row_id))
         return row
 
-    # ---- primitives -------------------------------------------------------------------------------
+    def _apply_op(self, batch: _Batch, op: dict[str, Any]) -> None:
+        action, table, row_id, data = op["action"], op["tableId"], op.get("rowId"), op.get("data")
+        if op.get("databaseId") != self.database_id:
+            raise NotFoundError(f"database {op.get('databaseId')!r} not found")
+        if action == "create":
+            self._apply_create(batch, table, str(row_id), data or {}, None)
+        elif action == "update":
+            self._apply_update(batch, table, str(row_id), data or {}, None, action="update")
+        elif action == "upsert":
+            self._apply_upsert(batch, table, str(row_id), data or {}, None)
+        elif action == "delete":
+            self._apply_delete(batch, table, str(row_id))
+        elif action in ("increment", "decrement"):
+            sign = 1 if action == "increment" else -1
+            self._apply_increment(batch, table, str(row_id), str(data["column"]), sign * data["value"])
+        elif action in ("bulkCreate", "bulkUpsert"):
+            self._bulk_rows(batch, "create" if action == "bulkCreate" else "upsert", table, data or [])
+        else:
+            raise StoreRejectedError(f"unsupported transaction action {action!r}")
+
+    def _bulk_rows(self, batch: _Batch, action: str, table: str, rows: list[Row]) -> list[Row]:
+        if len(rows) > MAX_BATCH:
+            raise StoreRejectedError(f"at most {MAX_BATCH} rows per bulk request, got {len(rows)}")
+        if action == "create":
+            return [self._apply_create(batch, table, str(row.get("$id", "")), row, None) for row in rows]
+        return [self._apply_upsert(batch, table, str(row.get("$id", "")), row, None) for row in rows]
+
+    def _staged(self) -> _Batch:
+        return _Batch(copy.deepcopy(self.tables))
+
+    def _land(self, batch: _Batch) -> None:
+        self.tables = batch.tables
+        self.events.extend(batch.events)
+
+    def _write(self, method: str, table: str, apply: Callable[[_Batch], Row]) -> Row:
+        """One single-row request: applied in place (one row cannot be half-written), events on success."""
+        with self._lock:
+            self._request(method, table)
+            batch = _Batch(self.tables)
+            row = copy.deepcopy(apply(batch))
+            self.events.extend(batch.events)
+            return row
+
+    # ---- primitives ------------------------------------------------------------------------------------------
     def _get(self, table: str, row_id: str) -> Row | None:
         with self._lock:
             self._request("get", table)
@@ -270,98 +337,52 @@ class MemoryStore(Store):
     def _list(self, table: str, queries: list[str]) -> list[Row]:
         with self._lock:
             self._request("list", table)
-            parsed = [_Query(q) for q in queries]
+            parsed = parse_queries(queries)
+            self.list_requests.append((table, [query.raw for query in parsed]))
             rows = list(self._table(self.tables, table).values())
-            filters = [q for q in parsed if q.method not in _MODIFIERS]
-            rows = [r for r in rows if all(q.matches(r) for q in filters)]
-            orders = [q for q in parsed if q.method in ("orderAsc", "orderDesc")]
-            rows.sort(key=lambda r: r["$sequence"])
-            for q in reversed(orders):
-                rows.sort(key=lambda r, a=q.attribute: _sort_key(r.get(a or "")), reverse=q.method == "orderDesc")
-            for q in parsed:
-                if q.method in ("cursorAfter", "cursorBefore"):
-                    ids = [r["$id"] for r in rows]
-                    if q.values[0] not in ids:
-                        raise StoreRejectedError(f"Cursor row {q.values[0]!r} not found")
-                    at = ids.index(q.values[0])
-                    rows = rows[at + 1 :] if q.method == "cursorAfter" else rows[:at]
-            offset = next((int(q.values[0]) for q in parsed if q.method == "offset"), 0)
-            limit = next((int(q.values[0]) for q in parsed if q.method == "limit"), DEFAULT_LIMIT)
-            if not 0 <= limit <= MAX_LIMIT:
-                raise StoreRejectedError(f"Invalid limit {limit}")
-            rows = rows[offset : offset + limit]
-            selects = [a for q in parsed if q.method == "select" for a in q.values]
-            out = [copy.deepcopy(r) for r in rows]
-            if selects and "*" not in selects:
-                out = [{k: v for k, v in r.items() if k.startswith("$") or k in selects} for r in out]
-            return out
+            return [copy.deepcopy(row) for row in run_queries(rows, parsed, self._datetimes(table))]
 
     def _create(self, table: str, row_id: str, data: Row, permissions: list[str] | None) -> Row:
-        with self._lock:
-            self._request("create", table)
-            return copy.deepcopy(self._apply_create(self.tables, table, row_id, data, permissions))
+        return self._write("create", table, lambda batch: self._apply_create(batch, table, row_id, data, permissions))
 
     def _upsert(self, table: str, row_id: str, data: Row, permissions: list[str] | None) -> Row:
-        with self._lock:
-            self._request("upsert", table)
-            return copy.deepcopy(self._apply_upsert(self.tables, table, row_id, data, permissions))
+        return self._write("upsert", table, lambda batch: self._apply_upsert(batch, table, row_id, data, permissions))
 
     def _update(self, table: str, row_id: str, data: Row, permissions: list[str] | None) -> Row:
-        with self._lock:
-            self._request("update", table)
-            return copy.deepcopy(self._apply_update(self.tables, table, row_id, data, permissions))
+        def apply(batch: _Batch) -> Row:
+            values, given_permissions = self._split(data, permissions)
+            if not values and given_permissions is None:
+                raise StoreRejectedError("The request cannot be empty: at least one of data or permissions")
+            return self._apply_update(batch, table, row_id, data, permissions, action="update")
+
+        return self._write("update", table, apply)
 
     def _delete(self, table: str, row_id: str) -> None:
-        with self._lock:
-            self._request("delete", table)
-            self._apply_delete(self.tables, table, row_id)
+        def apply(batch: _Batch) -> Row:
+            self._apply_delete(batch, table, row_id)
+            return {}
+
+        self._write("delete", table, apply)
+
+    def _increment(self, table: str, row_id: str, column: str, value: float) -> Row:
+        return self._write("increment", table, lambda batch: self._apply_increment(batch, table, row_id, column, value))
 
     def _bulk(self, action: str, table: str, rows: list[Row]) -> list[Row]:
         with self._lock:
             self._request(f"bulk_{action}", table)
-            staged = copy.deepcopy(self.tables)
-            fn = self._apply_create if action == "create" else self._apply_upsert
-            out = [copy.deepcopy(fn(staged, table, str(r["$id"]), r, None)) for r in rows]
-            self.tables = staged
-            return out
-
-    def _increment(self, table: str, row_id: str, column: str, value: float) -> Row:
-        with self._lock:
-            self._request("increment", table)
-            return copy.deepcopy(self._apply_increment(self.tables, table, row_id, column, value))
+            batch = self._staged()
+            written = [copy.deepcopy(row) for row in self._bulk_rows(batch, action, table, rows)]
+            self._land(batch)
+            return written
 
     def _commit(self, operations: list[dict[str, Any]]) -> None:
         with self._lock:
-            self._request("commit", "*")
-            if len(operations) > MAX_BATCH:
+            if len(operations) > MAX_BATCH:  # the adapter refuses before it sends anything
                 raise ValidationError(f"a transaction holds at most {MAX_BATCH} operations, got {len(operations)}")
-            staged = copy.deepcopy(self.tables)
+            for step in TX_STEPS:
+                self._request(step, "transactions")
+            batch = self._staged()
             for op in operations:
-                self._apply_op(staged, op)
-            self.tables = staged
+                self._apply_op(batch, op)
+            self._land(batch)
             self.commits.append(copy.deepcopy(operations))
-
-    def _apply_op(self, tables: Tables, op: dict[str, Any]) -> None:
-        action, table, row_id, data = op["action"], op["tableId"], op.get("rowId"), op.get("data")
-        if op.get("databaseId") != self.database_id:
-            raise NotFoundError(f"database {op.get('databaseId')!r} not found")
-        if action == "create":
-            self._apply_create(tables, table, str(row_id), data or {}, None)
-        elif action == "update":
-            self._apply_update(tables, table, str(row_id), data or {}, None)
-        elif action == "upsert":
-            self._apply_upsert(tables, table, str(row_id), data or {}, None)
-        elif action == "delete":
-            self._apply_delete(tables, table, str(row_id))
-        elif action in ("increment", "decrement"):
-            sign = 1 if action == "increment" else -1
-            self._apply_increment(tables, table, str(row_id), str(data["column"]), sign * data["value"])
-        elif action in ("bulkCreate", "bulkUpsert"):
-            fn = self._apply_create if action == "bulkCreate" else self._apply_upsert
-            for row in data or []:
-                fn(tables, table, str(row["$id"]), row, None)
-        else:
-            raise StoreRejectedError(f"unsupported transaction action {action!r}")
-
-
-_MODIFIERS = {"limit", "offset", "cursorAfter", "cursorBefore", "orderAsc", "orderDesc", "select"}

@@ -20,8 +20,8 @@ from ecotrace.adapters.github_api import (
 from ecotrace.domain.github import extract
 from ecotrace.errors import UpstreamError
 from tests.fakes.github_api import FakeGitHub, Scripted
+from tests.fakes.memory_store import MemoryStore
 from tests.unit.webhook.wh_helpers import SECRET, body_of, headers, multi_commit_push
-from tests.unit.webhook.wh_memory_store import MemoryStore
 
 REPO = "Codertocat/Hello-World"
 
@@ -121,9 +121,9 @@ def test_push_through_the_service_gets_real_line_counts(github: FakeGitHub) -> N
     ingest = WebhookIngest(store, secret=SECRET, enricher=GitHubCommitEnricher(_api(github)))
     body = body_of(data)
     assert ingest.handle(body, headers("push", body)).status == 200
-    rows = store.rows("activities").values()
+    rows = store.by_id("activities").values()
     assert all((r["lines_added"], r["lines_deleted"], r["lines_estimated"]) == (100, 20, False) for r in rows)
-    assert store.rows("user_stats")["gh_21031067"]["lines_changed"] == 480
+    assert store.by_id("user_stats")["gh_21031067"]["lines_changed"] == 480
 
 
 def test_deliveries_are_listed_across_pages_and_failed_ones_redelivered(github: FakeGitHub) -> None:

@@ -75,7 +75,7 @@ def test_created_row_gets_its_carbon_in_one_transaction() -> None:
     assert calc["activity_id"] == "a1"
     assert calc["$permissions"] == ['read("user:acct-alice")']  # readable by whoever reads the activity
     assert store.rows("user_stats")[0]["carbon_kg"] == pytest.approx(1.0 + carbon)
-    assert [m for m, _ in store.requests].count("commit") == 1
+    assert [m for m, _ in store.requests].count("tx_commit") == 1
 
 
 def test_row_already_calculated_with_this_version_is_left_alone() -> None:
@@ -89,7 +89,7 @@ def test_row_already_calculated_with_this_version_is_left_alone() -> None:
     assert service.handle(store.rows("activities")[0], EVENT)["status"] == "current"
     assert service.handle(row, EVENT)["status"] == "current"
     assert (store.rows("activities"), store.rows("calculations"), store.rows("user_stats")) == before
-    assert ("commit", "*") not in store.requests
+    assert ("tx_commit", "transactions") not in store.requests
 
 
 def test_event_for_a_deleted_row_or_another_table_writes_nothing() -> None:
@@ -219,7 +219,7 @@ def test_a_failed_commit_leaves_nothing_half_written() -> None:
     service, store, _ = build()
     seed_user(store, "gh_1", ALICE, stats_kg=2.0)
     row = seed_activity(store, ci("a1"))
-    store.fail_next("commit")
+    store.fail("tx_commit")
     with pytest.raises(StorageError):
         service.handle(row, EVENT)
     assert store.rows("calculations") == []
@@ -255,7 +255,7 @@ def test_a_conflicting_concurrent_write_is_retried_from_fresh_rows() -> None:
     service, store, _ = build(sleep=pauses.append)
     seed_user(store, "gh_1", ALICE, stats_kg=1.0)
     row = seed_activity(store, ci("a1"))
-    store.fail_next("commit", error=ConflictError("transaction conflict"))
+    store.fail("tx_commit", error=ConflictError("transaction conflict"))
     answer = service.handle(row, EVENT)
     assert answer["status"] == "calculated"
     assert len(pauses) == 1
@@ -286,7 +286,7 @@ def test_conflicts_that_never_end_are_reported_and_write_nothing() -> None:
     seed_user(store, "gh_1", ALICE)
     row = seed_activity(store, ci("a1"))
     for _ in range(6):
-        store.fail_next("commit", error=ConflictError("transaction conflict"))
+        store.fail("tx_commit", error=ConflictError("transaction conflict"))
     with pytest.raises(ConflictError):
         service.handle(row, EVENT)
     assert store.rows("calculations") == []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from factors_helpers import FakeClock, FakeMonotonic
-from factors_memory_store import FactorsMemoryStore
 
 from ecotrace.adapters.shipped_factors import ShippedFactors
+from tests.fakes.memory_store import MemoryStore
 
 
 @pytest.fixture
@@ -25,5 +25,5 @@ def shipped() -> ShippedFactors:
 
 
 @pytest.fixture
-def store() -> FactorsMemoryStore:
-    return FactorsMemoryStore()
+def store() -> MemoryStore:
+    return MemoryStore()

@@ -7,7 +7,6 @@ from typing import Any
 
 import boto3
 import pytest
-from factors_memory_store import FactorsMemoryStore
 from moto import mock_aws
 
 from ecotrace.adapters.aws_carbon import AwsCarbonSource
@@ -17,6 +16,7 @@ from ecotrace.resilience import CircuitBreaker
 from ecotrace.services.api_integrations import Caller, aws_report_for, handle, identify_caller, resolver_for
 from ecotrace.services.emission_factors import EmissionFactorResolver
 from ecotrace.settings import Settings
+from tests.fakes.memory_store import MemoryStore
 
 
 def settings(**env: str) -> Settings:
@@ -138,7 +138,7 @@ def test_an_aws_failure_is_reported_not_raised(resolver: EmissionFactorResolver,
 def test_each_execution_gets_its_own_store_while_caches_and_breakers_are_shared() -> None:
     # Two executions at once in one process: neither may write through the other's (short-lived) key.
     conf = Settings(endpoint="http://x/v1", project_id="p", env={}, electricity_maps_api_key="k-shared-test")
-    first_store, second_store = FactorsMemoryStore(), FactorsMemoryStore()
+    first_store, second_store = MemoryStore(), MemoryStore()
     first = resolver_for(conf, first_store)
     second = resolver_for(conf, second_store)
     assert (first.store, second.store) == (first_store, second_store)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 from factors_helpers import API_KEY, FakeClock, FakeMonotonic, LiveStub, mock_client
-from factors_memory_store import FactorsMemoryStore
 
 from ecotrace.adapters.shipped_factors import ShippedFactors
 from ecotrace.domain.models import Confidence
 from ecotrace.resilience import retry_policy
 from ecotrace.services.emission_factors import EmissionFactorResolver, FactorSource
+from tests.fakes.memory_store import MemoryStore
 
 
 def make(
-    stub: LiveStub, store: FactorsMemoryStore | None, clock: FakeClock, monotonic: FakeMonotonic
+    stub: LiveStub, store: MemoryStore | None, clock: FakeClock, monotonic: FakeMonotonic
 ) -> EmissionFactorResolver:
     return EmissionFactorResolver(
         ShippedFactors.load(),
@@ -32,7 +32,7 @@ def stub() -> LiveStub:
 
 
 def test_a_live_value_is_served_then_cached_in_memory_and_in_the_table(
-    stub: LiveStub, store: FactorsMemoryStore, clock: FakeClock, monotonic: FakeMonotonic
+    stub: LiveStub, store: MemoryStore, clock: FakeClock, monotonic: FakeMonotonic
 ) -> None:
     resolver = make(stub, store, clock, monotonic)
     first = resolver.resolve("DE")
@@ -40,7 +40,7 @@ def test_a_live_value_is_served_then_cached_in_memory_and_in_the_table(
     assert first.renewable_percentage == 33  # from the recorded power breakdown
     assert first.confidence is Confidence.MEDIUM  # the recorded hour is an estimate
     assert "estimated" in first.confidence_reason
-    row = store.rows["emission_factors"]["DE"]
+    row = store.by_id("emission_factors")["DE"]
     assert row["factor_kg_co2_per_kwh"] == pytest.approx(0.380)
     assert row["expires_at"] > row["fetched_at"]
     seen = len(stub.requests)
@@ -52,7 +52,7 @@ def test_a_live_value_is_served_then_cached_in_memory_and_in_the_table(
 
 
 def test_another_instance_reads_the_shared_table_instead_of_the_api(
-    stub: LiveStub, store: FactorsMemoryStore, clock: FakeClock, monotonic: FakeMonotonic
+    stub: LiveStub, store: MemoryStore, clock: FakeClock, monotonic: FakeMonotonic
 ) -> None:
     make(stub, store, clock, monotonic).resolve("US-CA")
     seen = len(stub.requests)
@@ -69,7 +69,7 @@ def test_another_instance_reads_the_shared_table_instead_of_the_api(
 
 
 def test_after_six_hours_the_value_is_fetched_again(
-    stub: LiveStub, store: FactorsMemoryStore, clock: FakeClock, monotonic: FakeMonotonic
+    stub: LiveStub, store: MemoryStore, clock: FakeClock, monotonic: FakeMonotonic
 ) -> None:
     resolver = make(stub, store, clock, monotonic)
     resolver.resolve("DE")
@@ -80,7 +80,7 @@ def test_after_six_hours_the_value_is_fetched_again(
 
 
 def test_a_stale_live_value_beats_a_lower_tier_when_the_api_is_down(
-    stub: LiveStub, store: FactorsMemoryStore, clock: FakeClock, monotonic: FakeMonotonic
+    stub: LiveStub, store: MemoryStore, clock: FakeClock, monotonic: FakeMonotonic
 ) -> None:
     make(stub, store, clock, monotonic).resolve("DE")
     clock.advance(8 * 3600)
@@ -96,7 +96,7 @@ def test_a_stale_live_value_beats_a_lower_tier_when_the_api_is_down(
 
 
 def test_a_live_value_older_than_a_week_is_not_served(
-    stub: LiveStub, store: FactorsMemoryStore, clock: FakeClock, monotonic: FakeMonotonic
+    stub: LiveStub, store: MemoryStore, clock: FakeClock, monotonic: FakeMonotonic
 ) -> None:
     make(stub, store, clock, monotonic).resolve("DE")
     clock.advance(8 * 24 * 3600)
@@ -135,7 +135,7 @@ def test_an_unknown_live_zone_falls_back_without_opening_the_breaker(
 
 
 def test_a_dead_store_does_not_stop_answers(
-    stub: LiveStub, store: FactorsMemoryStore, clock: FakeClock, monotonic: FakeMonotonic
+    stub: LiveStub, store: MemoryStore, clock: FakeClock, monotonic: FakeMonotonic
 ) -> None:
     store.down = True
     resolver = make(stub, store, clock, monotonic)
@@ -174,21 +174,21 @@ def test_health_reports_state_without_the_key(stub: LiveStub, clock: FakeClock, 
 
 
 def test_refresh_renews_rows_about_to_expire(
-    stub: LiveStub, store: FactorsMemoryStore, clock: FakeClock, monotonic: FakeMonotonic
+    stub: LiveStub, store: MemoryStore, clock: FakeClock, monotonic: FakeMonotonic
 ) -> None:
     resolver = make(stub, store, clock, monotonic)
     resolver.resolve("DE")
     resolver.resolve("US-CA")
-    old_expiry = store.rows["emission_factors"]["DE"]["expires_at"]
+    old_expiry = store.by_id("emission_factors")["DE"]["expires_at"]
     clock.advance(5.5 * 3600)
     stub.intensity["DE"] = 222
     report = resolver.refresh(within_s=3600)
     assert (report.checked, report.refreshed, report.failed) == (2, 2, [])
-    assert store.rows["emission_factors"]["DE"]["expires_at"] > old_expiry
-    assert store.rows["emission_factors"]["DE"]["factor_kg_co2_per_kwh"] == pytest.approx(0.222)
+    assert store.by_id("emission_factors")["DE"]["expires_at"] > old_expiry
+    assert store.by_id("emission_factors")["DE"]["factor_kg_co2_per_kwh"] == pytest.approx(0.222)
 
 
-def test_refresh_without_a_key_does_nothing_and_says_so(store: FactorsMemoryStore, clock: FakeClock) -> None:
+def test_refresh_without_a_key_does_nothing_and_says_so(store: MemoryStore, clock: FakeClock) -> None:
     report = EmissionFactorResolver.offline(store=store, clock=clock).refresh()
     assert report.refreshed == 0
     assert report.skipped_reason

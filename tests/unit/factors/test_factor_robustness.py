@@ -7,7 +7,6 @@ from email.utils import format_datetime
 
 import httpx
 from factors_helpers import FakeClock, FakeMonotonic, LiveStub, mock_client
-from factors_memory_store import FactorsMemoryStore
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,9 +14,10 @@ from ecotrace.adapters.electricity_maps import parse_retry_after
 from ecotrace.adapters.shipped_factors import ShippedFactors
 from ecotrace.resilience import retry_policy
 from ecotrace.services.emission_factors import EmissionFactorResolver, FactorSource
+from tests.fakes.memory_store import MemoryStore
 
 
-def make(stub: LiveStub, store: FactorsMemoryStore | None, clock: FakeClock) -> EmissionFactorResolver:
+def make(stub: LiveStub, store: MemoryStore | None, clock: FakeClock) -> EmissionFactorResolver:
     return EmissionFactorResolver(
         ShippedFactors.load(),
         mock_client(stub, clock),
@@ -28,9 +28,7 @@ def make(stub: LiveStub, store: FactorsMemoryStore | None, clock: FakeClock) -> 
     )
 
 
-def test_a_row_read_from_the_table_is_not_served_past_its_own_expiry(
-    store: FactorsMemoryStore, clock: FakeClock
-) -> None:
+def test_a_row_read_from_the_table_is_not_served_past_its_own_expiry(store: MemoryStore, clock: FakeClock) -> None:
     stub = LiveStub({"DE": 380})
     make(stub, store, clock).resolve("DE")  # the row: fetched at 12:00, expires 18:00
     clock.advance(5 * 3600)
@@ -52,7 +50,7 @@ def test_an_unexpected_client_failure_falls_back(clock: FakeClock) -> None:
     assert "unexpectedly (RuntimeError)" in factor.confidence_reason
 
 
-def test_an_unexpected_store_failure_falls_back(store: FactorsMemoryStore, clock: FakeClock) -> None:
+def test_an_unexpected_store_failure_falls_back(store: MemoryStore, clock: FakeClock) -> None:
     def explode(*args: object, **kwargs: object) -> None:
         raise KeyError("surprise")
 
@@ -79,12 +77,12 @@ def test_retry_after_never_raises(text: str) -> None:
     assert value is None or value >= 0
 
 
-def test_a_point_is_resolved_live_and_cached_under_a_valid_row_id(store: FactorsMemoryStore, clock: FakeClock) -> None:
+def test_a_point_is_resolved_live_and_cached_under_a_valid_row_id(store: MemoryStore, clock: FakeClock) -> None:
     stub = LiveStub({"DE": 333})
     factor = make(stub, store, clock).resolve({"lat": 52.52, "lon": 13.405, "country": "DE"})
     assert (factor.source, factor.zone, factor.region) == (FactorSource.ELECTRICITY_MAPS, "DE", "geo:52.52,13.40")
     assert set(stub.requests[0].url.params) == {"lat", "lon"}
-    assert store.rows["emission_factors"]["geo.52.52_13.40"]["region"] == "geo:52.52,13.40"
+    assert store.by_id("emission_factors")["geo.52.52_13.40"]["region"] == "geo:52.52,13.40"
     stub.fail_with = 503
     assert make(stub, store, clock).resolve({"lat": 52.52, "lon": 13.40}).cached
 
@@ -112,7 +110,7 @@ def test_a_batch_stops_waiting_on_a_slow_live_source(clock: FakeClock) -> None:
 
 
 def test_a_refresh_stops_within_its_time_budget_and_says_how_many_are_left(
-    store: FactorsMemoryStore, clock: FakeClock
+    store: MemoryStore, clock: FakeClock
 ) -> None:
     # The schedule runs refresh_cache inside the function's 30 s timeout: a slow API must not make it overrun.
     monotonic = FakeMonotonic()

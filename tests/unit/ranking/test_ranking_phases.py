@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ecotrace.clock import to_iso
 from ecotrace.domain.ranking import PeriodType
 from ecotrace.services.leaderboard import LeaderboardOptions, RunRequest, update_leaderboards
-from tests.unit.ranking.ranking_memory_store import MemoryStore
+from tests.fakes.memory_store import MemoryStore
 
 NOW = datetime(2026, 12, 1, 3, tzinfo=UTC)  # early on a new day and month: previous periods refreshed too
 

@@ -16,7 +16,7 @@ from ecotrace.services.leaderboard import (
     TimeBudgetExceededError,
     update_leaderboards,
 )
-from tests.unit.ranking.ranking_memory_store import MemoryStore
+from tests.fakes.memory_store import MemoryStore
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # Wednesday of 2026-W48
 _ids = itertools.count(1)

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 from wh_helpers import SECRET, FakeClock
-from wh_memory_store import MemoryStore
 
 from ecotrace.services.ingest import WebhookIngest
+from tests.fakes.memory_store import MemoryStore
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from wh_helpers import SECRET, body_of, headers, multi_commit_push
-from wh_memory_store import MemoryStore
 
 from ecotrace.domain.models import Activity, Confidence
 from ecotrace.errors import ConflictError, NotFoundError, StorageError
 from ecotrace.services.accounts import link_account
 from ecotrace.services.ingest import WebhookIngest
+from tests.fakes.memory_store import MemoryStore
 
 READ = 'read("user:acct1")'
 
@@ -24,20 +24,20 @@ def _push(ingest: WebhookIngest, n: int, delivery: str) -> None:
 
 def test_signup_grants_the_account_read_on_rows_kept_before_it(ingest: WebhookIngest, store: MemoryStore) -> None:
     _push(ingest, 3, "before")
-    assert all(r["$permissions"] == [] for r in store.rows("activities").values())
+    assert all(r["$permissions"] == [] for r in store.by_id("activities").values())
     result = link_account(store, github_id=21031067, account_id="acct1")
     assert result.granted["activities"] == 3
-    assert store.rows("users")["gh_21031067"]["account_id"] == "acct1"
-    assert READ in store.rows("users")["gh_21031067"]["$permissions"]
-    assert all(READ in r["$permissions"] for r in store.rows("activities").values())
-    assert READ in store.rows("user_stats")["gh_21031067"]["$permissions"]
+    assert store.by_id("users")["gh_21031067"]["account_id"] == "acct1"
+    assert READ in store.by_id("users")["gh_21031067"]["$permissions"]
+    assert all(READ in r["$permissions"] for r in store.by_id("activities").values())
+    assert READ in store.by_id("user_stats")["gh_21031067"]["$permissions"]
 
 
 def test_rows_after_signup_are_readable_by_the_account_at_once(ingest: WebhookIngest, store: MemoryStore) -> None:
     link_account(store, github_id=21031067, account_id="acct1", login="Codertocat")
     _push(ingest, 2, "after")
-    assert all(r["$permissions"] == [READ] for r in store.rows("activities").values())
-    assert store.rows("user_stats")["gh_21031067"]["$permissions"] == [READ]
+    assert all(r["$permissions"] == [READ] for r in store.by_id("activities").values())
+    assert store.by_id("user_stats")["gh_21031067"]["$permissions"] == [READ]
 
 
 def test_linking_again_is_harmless_and_another_account_is_refused(ingest: WebhookIngest, store: MemoryStore) -> None:
@@ -61,7 +61,7 @@ def test_a_failed_backfill_finishes_when_run_again(ingest: WebhookIngest, store:
     with pytest.raises(StorageError):
         link_account(store, github_id=21031067, account_id="acct1")
     link_account(store, github_id=21031067, account_id="acct1")
-    assert all(READ in r["$permissions"] for r in store.rows("activities").values())
+    assert all(READ in r["$permissions"] for r in store.by_id("activities").values())
 
 
 def fake_carbon(activities: Sequence[Activity]) -> tuple[list[Activity], list[dict[str, Any]]]:
@@ -94,8 +94,8 @@ def fake_carbon(activities: Sequence[Activity]) -> tuple[list[Activity], list[di
 def test_carbon_is_written_with_the_activities_and_totals(store: MemoryStore) -> None:
     ingest = WebhookIngest(store, secret=SECRET, carbon=fake_carbon)
     _push(ingest, 5, "d")
-    assert all(r["carbon_kg"] == 0.001 for r in store.rows("activities").values())
-    assert len(store.rows("calculations")) == 5
-    assert store.rows("user_stats")["gh_21031067"]["carbon_kg"] == pytest.approx(0.005)
+    assert all(r["carbon_kg"] == 0.001 for r in store.by_id("activities").values())
+    assert len(store.by_id("calculations")) == 5
+    assert store.by_id("user_stats")["gh_21031067"]["carbon_kg"] == pytest.approx(0.005)
     _push(ingest, 5, "redelivered-elsewhere")
-    assert store.rows("user_stats")["gh_21031067"]["carbon_kg"] == pytest.approx(0.005)
+    assert store.by_id("user_stats")["gh_21031067"]["carbon_kg"] == pytest.approx(0.005)

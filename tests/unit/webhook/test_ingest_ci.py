@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 from wh_helpers import body_of, headers, payload
-from wh_memory_store import MemoryStore
 
 from ecotrace.domain.github import job_row_id, run_row_id
 from ecotrace.services.ingest import WebhookIngest
+from tests.fakes.memory_store import MemoryStore
 
 JOB = "workflow_job/completed.success.with-organization.payload.json"
 RUN = "workflow_run/completed.payload.json"
@@ -44,7 +44,7 @@ def _send(ingest: WebhookIngest, event: str, data: dict[str, Any], delivery: str
 
 
 def _stats(store: MemoryStore) -> dict[str, Any]:
-    (row,) = store.rows("user_stats").values()
+    (row,) = store.by_id("user_stats").values()
     return row
 
 
@@ -52,7 +52,7 @@ def test_jobs_then_run_count_the_jobs_only(ingest: WebhookIngest, store: MemoryS
     _send(ingest, "workflow_job", _job(1, 120), "j1")
     _send(ingest, "workflow_job", _job(2, 240), "j2")
     _send(ingest, "workflow_run", _run(minutes=9), "r1")
-    rows = store.rows("activities")
+    rows = store.by_id("activities")
     run = rows[run_row_id(REPO_ID, 5000, 1)]
     assert run["counted"] is False
     assert run["duration_s"] == 540.0  # filled in from the run event
@@ -67,7 +67,7 @@ def test_run_then_jobs_uncounts_the_run(ingest: WebhookIngest, store: MemoryStor
     assert _stats(store)["ci_minutes"] == 9.0
     _send(ingest, "workflow_job", _job(1, 120), "j1")
     _send(ingest, "workflow_job", _job(2, 240), "j2")
-    run = store.rows("activities")[run_row_id(REPO_ID, 5000, 1)]
+    run = store.by_id("activities")[run_row_id(REPO_ID, 5000, 1)]
     assert run["counted"] is False
     stats = _stats(store)
     assert (stats["ci_run_count"], stats["activity_count"]) == (2, 2)
@@ -87,13 +87,13 @@ def test_both_orders_end_with_the_same_totals() -> None:
             else:
                 _send(ingest, "workflow_run", _run(minutes=9), "r1")
         stats = _stats(store)
-        ends.append((stats["ci_minutes"], stats["ci_run_count"], sorted(store.rows("activities"))))
+        ends.append((stats["ci_minutes"], stats["ci_run_count"], sorted(store.by_id("activities"))))
     assert ends[0] == ends[1]
 
 
 def test_a_run_alone_counts_its_duration(ingest: WebhookIngest, store: MemoryStore) -> None:
     _send(ingest, "workflow_run", _run(minutes=9), "r1")
-    (row,) = store.rows("activities").values()
+    (row,) = store.by_id("activities").values()
     assert row["counted"] is True
     assert _stats(store)["ci_run_count"] == 1
 
@@ -103,7 +103,7 @@ def test_reruns_are_separate_runs_and_jobs(ingest: WebhookIngest, store: MemoryS
     _send(ingest, "workflow_job", _job(1, 60, attempt=2), "a2")
     _send(ingest, "workflow_run", _run(attempt=1), "r1")
     _send(ingest, "workflow_run", _run(attempt=2), "r2")
-    rows = store.rows("activities")
+    rows = store.by_id("activities")
     assert {job_row_id(REPO_ID, 1, 1), job_row_id(REPO_ID, 1, 2)} <= set(rows)
     assert {run_row_id(REPO_ID, 5000, 1), run_row_id(REPO_ID, 5000, 2)} <= set(rows)
     assert _stats(store)["ci_run_count"] == 2
@@ -149,7 +149,7 @@ def test_two_jobs_that_both_saw_the_run_counted_take_its_share_off_once() -> Non
     store = StaleFirstRead()
     ingest = WebhookIngest(store, secret=SECRET)
     _send(ingest, "workflow_run", _run(minutes=9), "r1")
-    stale = store.rows("activities")[run_row_id(REPO_ID, 5000, 1)]  # counted: True
+    stale = store.by_id("activities")[run_row_id(REPO_ID, 5000, 1)]  # counted: True
     _send(ingest, "workflow_job", _job(1, 120), "j1")  # un-counts the run
     store.stale = stale  # the second job reads the run as it was before j1 committed
     _send(ingest, "workflow_job", _job(2, 240), "j2")

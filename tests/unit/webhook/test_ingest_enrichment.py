@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 import pytest
 from wh_helpers import SECRET, body_of, headers, multi_commit_push
-from wh_memory_store import MemoryStore
 
 from ecotrace.domain.models import Activity
 from ecotrace.errors import UpstreamError, ValidationError
 from ecotrace.services.ingest import WebhookIngest
+from tests.fakes.memory_store import MemoryStore
 
 
 class HalfEnricher:
@@ -38,7 +38,7 @@ def _send(ingest: WebhookIngest, n: int, delivery: str = "d") -> None:
 
 def test_enriched_commits_carry_real_counts_and_the_rest_stay_marked_estimated(store: MemoryStore) -> None:
     _send(WebhookIngest(store, secret=SECRET, enricher=HalfEnricher()), 4)
-    rows = sorted(store.rows("activities").values(), key=lambda r: r["external_id"])
+    rows = sorted(store.by_id("activities").values(), key=lambda r: r["external_id"])
     assert [r["lines_estimated"] for r in rows] == [False, True, False, True]
     assert [(r["lines_added"], r["lines_deleted"]) for r in rows[::2]] == [(7, 3), (7, 3)]
 
@@ -54,7 +54,7 @@ def test_only_new_commits_are_sent_for_enrichment(store: MemoryStore) -> None:
 
 def test_a_failing_enricher_never_fails_the_delivery(store: MemoryStore) -> None:
     _send(WebhookIngest(store, secret=SECRET, enricher=BrokenEnricher()), 3)
-    assert all(r["lines_estimated"] for r in store.rows("activities").values())
+    assert all(r["lines_estimated"] for r in store.by_id("activities").values())
 
 
 def test_a_kept_row_without_a_body_cannot_be_replayed(store: MemoryStore) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from wh_helpers import SECRET, FakeClock, body_of, headers, multi_commit_push
-from wh_memory_store import MemoryStore
 
 from ecotrace.errors import StorageError
 from ecotrace.services.ingest import LEASE_S, WebhookIngest
+from tests.fakes.memory_store import MemoryStore
 
 COUNTED_TABLES = ("activities", "users", "user_stats", "calculations")
 
@@ -36,8 +36,8 @@ def test_a_failure_mid_delivery_writes_nothing_counted_and_keeps_the_body(
     with pytest.raises(StorageError) as info:
         ingest.handle(*_push())
     assert info.value.status == 503
-    assert all(store.rows(t) == {} for t in COUNTED_TABLES)
-    (kept,) = store.rows("webhook_deliveries").values()
+    assert all(store.by_id(t) == {} for t in COUNTED_TABLES)
+    (kept,) = store.by_id("webhook_deliveries").values()
     assert kept["status"] == "failed"
     assert kept["body"].encode() == _push()[0]
 
@@ -53,14 +53,14 @@ def test_github_redelivery_after_a_failure_processes_it(store: MemoryStore, cloc
         ingest.handle(*_push())
     result = ingest.handle(*_push())  # same x-github-delivery: GitHub's redelivery
     assert result.body["status"] == "processed"
-    assert next(iter(store.rows("webhook_deliveries").values()))["attempts"] == 2
+    assert next(iter(store.by_id("webhook_deliveries").values()))["attempts"] == 2
 
 
 def test_store_down_before_the_delivery_is_kept_answers_503_and_points_to_redelivery(store: MemoryStore) -> None:
     store.fail("create", "webhook_deliveries")
     with pytest.raises(StorageError, match="redeliver"):
         WebhookIngest(store, secret=SECRET).handle(*_push())
-    assert store.rows("webhook_deliveries") == {}
+    assert store.by_id("webhook_deliveries") == {}
 
 
 def test_a_crashed_attempt_is_taken_over_only_after_its_lease(store: MemoryStore, clock: FakeClock) -> None:
@@ -70,17 +70,17 @@ def test_a_crashed_attempt_is_taken_over_only_after_its_lease(store: MemoryStore
     store.fail("update", "webhook_deliveries")  # it could not even mark itself failed
     with pytest.raises(StorageError):
         ingest.handle(*_push())
-    assert next(iter(store.rows("webhook_deliveries").values()))["status"] == "received"
+    assert next(iter(store.by_id("webhook_deliveries").values()))["status"] == "received"
 
     early = ingest.handle(*_push())
     assert (early.status, early.body["status"]) == (202, "in_progress")
-    assert store.rows("activities") == {}
+    assert store.by_id("activities") == {}
 
-    row = next(iter(store.rows("webhook_deliveries").values()))
+    row = next(iter(store.by_id("webhook_deliveries").values()))
     clock.advance(LEASE_S + 1)
     late = ingest.replay(row)
     assert late.body["status"] == "processed"
-    assert len(store.rows("activities")) == 6
+    assert len(store.by_id("activities")) == 6
 
 
 def test_a_second_conflict_gives_up_with_503_and_the_delivery_stays_replayable(store: MemoryStore) -> None:
@@ -94,9 +94,9 @@ def test_a_second_conflict_gives_up_with_503_and_the_delivery_stays_replayable(s
     ingest = WebhookIngest(store, secret=SECRET)
     with pytest.raises(StorageError, match="conflicted"):
         ingest.handle(*_push())
-    assert store.rows("activities") == {}
+    assert store.by_id("activities") == {}
     store.faults.clear()
-    kept = next(iter(store.rows("webhook_deliveries").values()))
+    kept = next(iter(store.by_id("webhook_deliveries").values()))
     assert kept["status"] == "failed"
     assert ingest.replay(kept).body["created"] == 6
 
@@ -120,7 +120,7 @@ def test_a_commit_whose_answer_was_lost_is_not_counted_twice_by_the_replay(clock
     ingest = WebhookIngest(store, secret=SECRET, clock=clock)
     with pytest.raises(StorageError):
         ingest.handle(*_push())
-    (kept,) = store.rows("webhook_deliveries").values()
+    (kept,) = store.by_id("webhook_deliveries").values()
     assert kept["status"] == "failed"  # the function cannot know the commit landed
     replayed = ingest.replay(kept)
     assert (replayed.status, replayed.body["created"], replayed.body["already_recorded"]) == (200, 0, 6)
@@ -134,7 +134,7 @@ def test_a_kept_delivery_with_many_long_github_headers_still_replays(store: Memo
     ingest = WebhookIngest(store, secret=SECRET, clock=clock)
     with pytest.raises(StorageError):
         ingest.handle(body, hdrs)
-    (kept,) = store.rows("webhook_deliveries").values()
+    (kept,) = store.by_id("webhook_deliveries").values()
     assert len(kept["headers"]) <= 8192
     replayed = ingest.replay(kept)
     assert (replayed.status, replayed.body["created"]) == (200, 6)

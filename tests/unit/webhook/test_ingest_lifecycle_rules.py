@@ -7,9 +7,9 @@ import copy
 from typing import Any
 
 from wh_helpers import body_of, headers, multi_commit_push, payload
-from wh_memory_store import MemoryStore
 
 from ecotrace.services.ingest import WebhookIngest
+from tests.fakes.memory_store import MemoryStore
 
 OPENED = "pull_request/opened.payload.json"
 SYNC = "pull_request/synchronize.payload.json"
@@ -43,11 +43,11 @@ def test_a_pull_request_is_one_pr_however_many_steps_and_never_its_lines(
     _send(ingest, "pull_request", _synced("a" * 40, 20, 2), "sync-1")
     _send(ingest, "pull_request", _synced("b" * 40, 30, 4), "sync-2")
     _send(ingest, "pull_request", _merged(), "merged")
-    rows = sorted(store.rows("activities").values(), key=lambda r: r["timestamp"])
+    rows = sorted(store.by_id("activities").values(), key=lambda r: r["timestamp"])
     assert [r["type"] for r in rows] == ["pr"] * 4
     # each row holds GitHub's totals for the whole pull request at that moment, not a delta
     assert sorted((r["lines_added"], r["lines_deleted"]) for r in rows) == [(1, 1), (20, 2), (30, 4), (30, 4)]
-    stats = store.rows("user_stats")["gh_21031067"]
+    stats = store.by_id("user_stats")["gh_21031067"]
     # every step used energy (4 activities) but it is one pull request
     assert (stats["pr_count"], stats["activity_count"]) == (1, 4)
     assert stats.get("lines_changed") in (None, 0)  # lines come from commits only
@@ -70,7 +70,7 @@ def test_commits_github_marks_not_distinct_are_never_counted(ingest: WebhookInge
     body = _send(ingest, "push", merge, "ff-merge")
     assert body["created"] == 1
     assert [a["external_id"] for a in body["activities"]] == [merge["commits"][3]["id"]]
-    assert store.rows("user_stats")["gh_21031067"]["commit_count"] == 1
+    assert store.by_id("user_stats")["gh_21031067"]["commit_count"] == 1
 
 
 def test_a_push_of_only_already_known_commits_is_acknowledged_and_counts_nothing(

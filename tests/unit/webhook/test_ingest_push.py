@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 from wh_helpers import body_of, headers, multi_commit_push, raw
-from wh_memory_store import MemoryStore
 
 from ecotrace.domain.github import ESTIMATED_LINES_PER_FILE
 from ecotrace.services.ingest import WebhookIngest
+from tests.fakes.memory_store import MemoryStore
 
 PUSH = "push/with-new-branch.payload.json"
 
@@ -23,16 +23,16 @@ def test_first_push_creates_the_commit_the_user_and_their_totals(ingest: Webhook
     assert result.status == 200
     assert result.body["status"] == "processed"
     assert result.body["created"] == 1
-    (row,) = store.rows("activities").values()
+    (row,) = store.by_id("activities").values()
     assert row["type"] == "commit"
     assert row["user_id"] == "gh_21031067"
     assert row["lines_estimated"] is True
-    assert store.rows("users")["gh_21031067"]["username"] == "Codertocat"
-    assert store.rows("users")["gh_21031067"]["account_id"] is None
-    stats = store.rows("user_stats")["gh_21031067"]
+    assert store.by_id("users")["gh_21031067"]["username"] == "Codertocat"
+    assert store.by_id("users")["gh_21031067"]["account_id"] is None
+    stats = store.by_id("user_stats")["gh_21031067"]
     assert (stats["activity_count"], stats["commit_count"]) == (1, 1)
     assert stats["lines_changed"] == ESTIMATED_LINES_PER_FILE
-    (delivery,) = store.rows("webhook_deliveries").values()
+    (delivery,) = store.by_id("webhook_deliveries").values()
     assert delivery["status"] == "processed"
     assert delivery["activity_count"] == 1
     assert delivery["body"].encode() == raw(PUSH)
@@ -45,15 +45,15 @@ def test_a_push_without_new_commits_is_ignored_and_writes_no_activity(
     result = ingest.handle(body, headers("push", body))
     assert result.status == 202
     assert result.body["status"] == "ignored"
-    assert store.rows("activities") == {}
-    assert [r["status"] for r in store.rows("webhook_deliveries").values()] == ["ignored"]
+    assert store.by_id("activities") == {}
+    assert [r["status"] for r in store.by_id("webhook_deliveries").values()] == ["ignored"]
 
 
 def test_multi_commit_push_counts_each_distinct_commit_once(ingest: WebhookIngest, store: MemoryStore) -> None:
     result = send(ingest, multi_commit_push(12, repeat_first=True))
     assert result.body["created"] == 12
-    assert len(store.rows("activities")) == 12
-    assert store.rows("user_stats")["gh_21031067"]["commit_count"] == 12
+    assert len(store.by_id("activities")) == 12
+    assert store.by_id("user_stats")["gh_21031067"]["commit_count"] == 12
 
 
 def test_sending_the_same_delivery_ten_times_leaves_what_one_left(store: MemoryStore, clock: object) -> None:
@@ -75,8 +75,8 @@ def test_the_same_commits_in_another_delivery_are_not_counted_again(ingest: Webh
     other_branch["forced"] = True
     result = send(ingest, other_branch, delivery="second")
     assert (result.body["created"], result.body["already_recorded"]) == (2, 5)
-    assert len(store.rows("activities")) == 7
-    assert store.rows("user_stats")["gh_21031067"]["commit_count"] == 7
+    assert len(store.by_id("activities")) == 7
+    assert store.by_id("user_stats")["gh_21031067"]["commit_count"] == 7
 
 
 def test_ten_concurrent_copies_count_once(store: MemoryStore, clock: object) -> None:
@@ -97,8 +97,8 @@ def test_ten_concurrent_copies_count_once(store: MemoryStore, clock: object) -> 
     for t in threads:
         t.join()
     assert all(s in (200, 202) for s in statuses)
-    assert len(store.rows("activities")) == 20
-    stats = store.rows("user_stats")["gh_21031067"]
+    assert len(store.by_id("activities")) == 20
+    stats = store.by_id("user_stats")["gh_21031067"]
     assert (stats["commit_count"], stats["activity_count"]) == (20, 20)
 
 
@@ -118,15 +118,15 @@ def test_concurrent_different_deliveries_of_overlapping_commits_count_each_commi
         t.start()
     for t in threads:
         t.join()
-    assert len(store.rows("activities")) == 15
-    assert store.rows("user_stats")["gh_21031067"]["commit_count"] == 15
-    assert {r["status"] for r in store.rows("webhook_deliveries").values()} == {"processed"}
+    assert len(store.by_id("activities")) == 15
+    assert store.by_id("user_stats")["gh_21031067"]["commit_count"] == 15
+    assert {r["status"] for r in store.by_id("webhook_deliveries").values()} == {"processed"}
 
 
 def test_a_bot_is_labelled_on_its_user_and_rows(ingest: WebhookIngest, store: MemoryStore) -> None:
     send(ingest, multi_commit_push(2, sender={"login": "dependabot[bot]", "id": 49699333, "type": "Bot"}))
-    assert store.rows("users")["gh_49699333"]["is_bot"] is True
-    assert all(r["is_bot"] for r in store.rows("activities").values())
+    assert store.by_id("users")["gh_49699333"]["is_bot"] is True
+    assert all(r["is_bot"] for r in store.by_id("activities").values())
 
 
 def test_a_push_of_100_commits_costs_the_same_number_of_requests_as_one(clock: object) -> None:
@@ -137,7 +137,7 @@ def test_a_push_of_100_commits_costs_the_same_number_of_requests_as_one(clock: o
         store = MemoryStore()
         WebhookIngest(store, secret=SECRET, clock=clock).handle(*_signed(multi_commit_push(n)))  # type: ignore[arg-type]
         counts.append(len(store.requests))
-        assert len(store.rows("activities")) == n
+        assert len(store.by_id("activities")) == n
     assert counts[0] == counts[1]
     assert counts[1] <= 8
 
@@ -151,4 +151,4 @@ def test_a_push_of_250_commits_counts_all_and_lists_the_first_100(ingest: Webhoo
     result = send(ingest, multi_commit_push(250))
     assert result.body["created"] == 250
     assert result.body["activities_listed"] == len(result.body["activities"]) == 100
-    assert store.rows("user_stats")["gh_21031067"]["commit_count"] == 250
+    assert store.by_id("user_stats")["gh_21031067"]["commit_count"] == 250

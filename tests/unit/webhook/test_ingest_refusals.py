@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wh_helpers import ALL_FIXTURES, SECRET, event_of, headers, payload, raw
-from wh_memory_store import MemoryStore
 
 from ecotrace.domain.signature import sign
 from ecotrace.errors import (
@@ -22,6 +21,7 @@ from ecotrace.errors import (
     ValidationError,
 )
 from ecotrace.services.ingest import WebhookIngest
+from tests.fakes.memory_store import MemoryStore
 
 PUSH = "push/with-new-branch.payload.json"
 
@@ -74,7 +74,7 @@ def test_form_encoded_delivery_is_verified_over_the_form_bytes(ingest: WebhookIn
     body = urlencode({"payload": raw(PUSH).decode()}).encode()
     result = ingest.handle(body, headers("push", body, content_type="application/x-www-form-urlencoded"))
     assert result.status == 200
-    assert len(store.rows("activities")) == 1
+    assert len(store.by_id("activities")) == 1
 
 
 @pytest.mark.parametrize(
@@ -99,16 +99,16 @@ def test_ping_answers_with_the_hook_id(ingest: WebhookIngest, store: MemoryStore
     result = ingest.handle(body, headers("ping", body))
     assert result.status == 200
     assert result.body["hook_id"] == 109948940
-    assert store.rows("activities") == {}
+    assert store.by_id("activities") == {}
 
 
 def test_other_events_are_202_and_recorded_as_ignored(ingest: WebhookIngest, store: MemoryStore) -> None:
     body = raw("release/published.payload.json")
     result = ingest.handle(body, headers("release", body))
     assert result.status == 202
-    (row,) = store.rows("webhook_deliveries").values()
+    (row,) = store.by_id("webhook_deliveries").values()
     assert (row["status"], row["event"], row["action"]) == ("ignored", "release", "published")
-    assert store.rows("activities") == {}
+    assert store.by_id("activities") == {}
 
 
 def test_ignored_event_is_still_acknowledged_when_the_store_is_down(ingest: WebhookIngest, store: MemoryStore) -> None:
@@ -218,5 +218,5 @@ def test_an_overlong_action_is_cut_for_the_delivery_record(ingest: WebhookIngest
     data["action"] = "x" * 500
     body = json.dumps(data).encode()
     assert ingest.handle(body, headers("deployment_status", body)).status == 200
-    (row,) = store.rows("webhook_deliveries").values()
+    (row,) = store.by_id("webhook_deliveries").values()
     assert row["action"] == "x" * 64

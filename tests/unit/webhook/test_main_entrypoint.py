@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from wh_helpers import SECRET, headers, raw
-from wh_memory_store import MemoryStore
+
+from tests.fakes.memory_store import MemoryStore
 
 MAIN = Path(__file__).resolve().parents[3] / "functions" / "github-webhook" / "src" / "main.py"
 
@@ -61,7 +62,7 @@ def test_a_signed_push_is_200_with_the_created_activities(main_module: ModuleTyp
     status, answer = _call(main_module, body, headers("push", body))
     assert status == 200
     assert answer["activities"][0]["type"] == "commit"
-    assert len(store.rows("activities")) == 1
+    assert len(store.by_id("activities")) == 1
 
 
 def test_ping_is_200_with_the_hook_id(main_module: ModuleType) -> None:
@@ -97,4 +98,4 @@ def test_store_outage_is_503_and_keeps_the_delivery(main_module: ModuleType, sto
     body = raw("push/with-new-branch.payload.json")
     status, answer = _call(main_module, body, headers("push", body))
     assert (status, answer["error"]) == (503, "storage_unavailable")
-    assert [r["status"] for r in store.rows("webhook_deliveries").values()] == ["failed"]
+    assert [r["status"] for r in store.by_id("webhook_deliveries").values()] == ["failed"]

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import pytest
 from wh_helpers import SECRET, FakeClock, body_of, headers, multi_commit_push
-from wh_memory_store import MemoryStore
 
 from ecotrace.domain.github import MAX_PUSH_COMMITS
 from ecotrace.entrypoints.webhook import ingest_for
 from ecotrace.errors import ValidationError
 from ecotrace.ports import MAX_BATCH
 from ecotrace.settings import Settings
+from tests.fakes.memory_store import MemoryStore
 
 GITHUB_MAX_COMMITS = MAX_PUSH_COMMITS
 
@@ -38,9 +38,9 @@ def test_the_largest_push_github_sends_is_one_transaction_within_the_operation_l
     assert len(operations) <= MAX_BATCH  # what Appwrite counts against the limit: one per staged operation
     bulk = [op for op in operations if op["action"].startswith("bulk")]
     assert all(len(op["data"]) <= MAX_BATCH for op in bulk)
-    assert len(store.rows("activities")) == GITHUB_MAX_COMMITS
-    assert len(store.rows("calculations")) == GITHUB_MAX_COMMITS
-    assert store.rows("user_stats")["gh_21031067"]["commit_count"] == GITHUB_MAX_COMMITS
+    assert len(store.by_id("activities")) == GITHUB_MAX_COMMITS
+    assert len(store.by_id("calculations")) == GITHUB_MAX_COMMITS
+    assert store.by_id("user_stats")["gh_21031067"]["commit_count"] == GITHUB_MAX_COMMITS
 
 
 def test_a_100_commit_push_with_carbon_stages_as_many_operations_as_a_1_commit_push() -> None:

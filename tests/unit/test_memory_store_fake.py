@@ -134,7 +134,112 @@ def test_transaction_size_and_injected_failures() -> None:
         for i in range(MAX_BATCH + 1):
             tx.create("t", f"r{i}", {})
     assert store.rows("t") == []
-    store.fail_next("get", "t")
+    store.fail("get", "t")
     with pytest.raises(StorageError):
         store.get("t", "r1")
     assert store.get("t", "r1") is None  # only the next call fails
+
+
+def test_row_ids_are_checked_by_the_store_too() -> None:
+    store = MemoryStore(schema=None)
+    with pytest.raises(StoreRejectedError):
+        store._create("t", "_starts-with-underscore", {}, None)  # what Appwrite answers past the port
+    with pytest.raises(StoreRejectedError):
+        store._bulk("create", "t", [{"$id": "ok"}, {"$id": "a" * 37}])
+    assert store.rows("t") == []  # a bulk request lands whole or not at all
+
+
+def test_ranges_datetimes_and_empty_updates_are_refused() -> None:
+    store = MemoryStore()
+    store.seed("activities", "x", {"user_id": "u"})
+    with pytest.raises(StoreRejectedError):
+        store.update("activities", "x", {"lines_added": -1})  # the column's min is 0
+    with pytest.raises(StoreRejectedError):
+        store.update("activities", "x", {"timestamp": "yesterday"})
+    with pytest.raises(StoreRejectedError):
+        store.update("activities", "x", {})  # neither data nor permissions
+    store.update("activities", "x", {"lines_added": 0, "timestamp": "2026-11-25T12:00:00.000+00:00"})
+    assert store.rows("activities")[0]["runner_labels"] == []  # an unset array reads as [], as on Appwrite
+
+
+def test_bulk_requests_hold_at_most_100_rows() -> None:
+    store = MemoryStore(schema=None)
+    with pytest.raises(StoreRejectedError):
+        store._bulk("upsert", "t", [{"$id": f"r{i}"} for i in range(MAX_BATCH + 1)])
+    assert store.rows("t") == []
+
+
+def test_datetime_columns_compare_as_times_not_as_text() -> None:
+    store = MemoryStore()
+    store.seed("emission_factors", "DE", {"region": "DE", "expires_at": "2026-11-25T12:00:00.000+00:00"})
+    earlier_in_utc = "2026-11-25T12:30:00.000+01:00"  # 11:30 UTC, yet after "...T12:00" as text
+    assert store.find("emission_factors", [Query.less_than("expires_at", earlier_in_utc)]) == []
+    assert len(store.find("emission_factors", [Query.greater_than("expires_at", earlier_in_utc)])) == 1
+    with pytest.raises(StoreRejectedError):
+        store.find("emission_factors", [Query.less_than("expires_at", "soon")])
+
+
+def test_a_transaction_is_three_requests_and_a_failed_step_writes_nothing() -> None:
+    store = MemoryStore(schema=None)
+    with store.transaction() as tx:
+        tx.create("t", "a", {"n": 1})
+    assert store.requests == [
+        ("tx_create", "transactions"),
+        ("tx_stage", "transactions"),
+        ("tx_commit", "transactions"),
+    ]
+    assert store.events == [("create", "t", "a")]
+    for step in ("tx_create", "tx_stage", "tx_commit"):
+        store.fail(step)
+        with pytest.raises(StorageError), store.transaction() as tx:
+            tx.create("t", "b", {"n": 2})
+            tx.increment("t", "a", "n", 5)
+        assert [r["$id"] for r in store.rows("t")] == ["a"]
+        assert store.rows("t")[0]["n"] == 1
+    assert store.events == [("create", "t", "a")]  # no event for what did not commit
+
+
+def test_a_duplicate_in_a_transaction_is_a_conflict_and_writes_nothing() -> None:
+    store = MemoryStore(schema=None)
+    store.create("t", "a", {})
+    with pytest.raises(ConflictError), store.transaction() as tx:
+        tx.create("t", "b", {})
+        tx.create("t", "a", {})
+    assert [r["$id"] for r in store.rows("t")] == ["a"]
+
+
+def test_events_name_each_changed_row_as_appwrite_emits_them() -> None:
+    store = MemoryStore(schema=None)
+    store.create("t", "a", {"n": 1})
+    store.upsert("t", "a", {"n": 2})
+    store.upsert("t", "b", {"n": 1})
+    store.increment("t", "a", "n", 1)
+    store.bulk_upsert("t", [{"$id": "b", "n": 5}, {"$id": "c", "n": 0}])
+    store.delete("t", "c")
+    assert store.events == [
+        ("create", "t", "a"),
+        ("upsert", "t", "a"),
+        ("upsert", "t", "b"),
+        ("update", "t", "a"),
+        ("upsert", "t", "b"),
+        ("upsert", "t", "c"),
+        ("delete", "t", "c"),
+    ]
+
+
+def test_failures_by_position_and_an_unreachable_store() -> None:
+    store = MemoryStore(schema=None)
+    store.fail("create", "t", times=2, after=1)
+    store.create("t", "a", {})
+    for row_id in ("b", "c"):
+        with pytest.raises(StorageError):
+            store.create("t", row_id, {})
+    store.create("t", "d", {})
+    assert [r["$id"] for r in store.rows("t")] == ["a", "d"]
+    with pytest.raises(ValueError, match="no request is called"):
+        store.fail("commit")  # a misspelt step would never fail: refused
+    store.down = True
+    with pytest.raises(StorageError):
+        store.get("t", "a")
+    with pytest.raises(StorageError):
+        store.find("t")
