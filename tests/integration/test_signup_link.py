@@ -6,9 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,48 +18,25 @@ from appwrite.services.functions import Functions
 from appwrite.services.tables_db import TablesDB
 
 from ecotrace_local.testing import StackHandle, run_stack
+from tests.fakes.github_api import FakeGitHub
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "github-webhooks"
 SECRET = "signup-secret"
-TOKENS = {"gho_codertocat": {"id": 21031067, "login": "Codertocat"}, "gho_someone": {"id": 99, "login": "someone"}}
-
-
-class FakeGitHubUser(BaseHTTPRequestHandler):
-    """GitHub's ``GET /user``: 200 with the token's account, 401 ``Bad credentials`` otherwise."""
-
-    def do_GET(self) -> None:
-        token = self.headers.get("authorization", "").removeprefix("Bearer ")
-        user = TOKENS.get(token)
-        if self.path != "/user" or user is None:
-            status, body = (401, {"message": "Bad credentials"}) if self.path == "/user" else (404, {})
-        else:
-            status, body = 200, {**user, "type": "User"}
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
+TOKENS: dict[str, dict[str, Any]] = {
+    "gho_codertocat": {"id": 21031067, "login": "Codertocat"},
+    "gho_someone": {"id": 99, "login": "someone"},
+}
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackHandle]:
-    github = ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHubUser)
-    threading.Thread(target=github.serve_forever, daemon=True).start()
-    env = {
-        "GITHUB_WEBHOOK_SECRET": SECRET,
-        "ECOTRACE_RUN_SCHEDULES": "0",
-        "GITHUB_API_URL": f"http://127.0.0.1:{github.server_address[1]}",
-    }
-    try:
+    with FakeGitHub() as github:
+        for token, account in TOKENS.items():
+            github.add_user(token, account["id"], account["login"])
+        env = {"GITHUB_WEBHOOK_SECRET": SECRET, "ECOTRACE_RUN_SCHEDULES": "0", "GITHUB_API_URL": github.base_url}
         with run_stack(ROOT, db_path=tmp_path_factory.mktemp("signup") / "db.sqlite3", env=env) as handle:
             yield handle
-    finally:
-        github.shutdown()
 
 
 def push_once(stack: StackHandle) -> None:

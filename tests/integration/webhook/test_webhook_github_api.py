@@ -61,7 +61,7 @@ def test_enrichment_replaces_estimates_with_githubs_counts_and_caches(github: Fa
     assert github.hits("/commits/") == 3
     enricher.enrich(REPO, commits)
     assert github.hits("/commits/") == 3  # cached
-    assert all(s.headers["x-github-api-version"] == "2022-11-28" for s in github.seen)
+    assert all(s.headers["x-github-api-version"] == "2022-11-28" for s in github.requests)
 
 
 def test_at_most_max_commits_are_fetched_per_delivery(github: FakeGitHub) -> None:
@@ -83,9 +83,9 @@ def test_rate_limit_exhausted_stops_enriching_and_later_calls_send_nothing(githu
     out = enricher.enrich(REPO, commits)
     assert len(out) == 2
     assert api.gate.blocked_until() >= github.reset_at - 1
-    sent = len(github.seen)
+    sent = len(github.requests)
     assert enricher.enrich(REPO, commits[2:]) == []
-    assert len(github.seen) == sent
+    assert len(github.requests) == sent
 
 
 def test_429_with_retry_after_blocks_for_that_long(github: FakeGitHub) -> None:
