@@ -3,15 +3,10 @@ tests/integration/localstack has its own."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace_local.testing import StackHandle
-
-sys.path.insert(0, str(Path(__file__).parent))  # so modules below can `from project_stack import project_stack`
 
 
 @pytest.fixture

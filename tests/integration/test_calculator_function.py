@@ -14,13 +14,13 @@ from typing import Any, TypeVar
 import pytest
 from appwrite.query import Query
 from appwrite.services.functions import Functions
-from project_stack import project_stack
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace.domain.carbon import calculation_id, default_methodology
 from ecotrace.domain.models import Activity
 from ecotrace.services.ingest import activity_row
 from ecotrace_local.testing import StackHandle
+from tests.integration.project_stack import project_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 FN = "carbon-calculator"

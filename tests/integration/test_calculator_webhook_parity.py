@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 import pytest
 from appwrite.services.functions import Functions
-from project_stack import project_stack
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace.domain.carbon import default_methodology
 from ecotrace.domain.signature import sign
 from ecotrace_local.testing import StackHandle
+from tests.integration.project_stack import project_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "github-webhooks"

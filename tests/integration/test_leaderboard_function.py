@@ -13,12 +13,12 @@ import pytest
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.functions import Functions
-from project_stack import project_stack
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace.clock import to_iso, utc_now
 from ecotrace.domain.ranking import PeriodType, period_for
 from ecotrace_local.testing import StackHandle
+from tests.integration.project_stack import project_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 FN = "leaderboard-updater"

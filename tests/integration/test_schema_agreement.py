@@ -3,7 +3,6 @@ must all say the same thing about every table, column and index."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,21 +13,12 @@ import pytest
 from appwrite.services.tables_db import TablesDB
 
 from ecotrace_local.testing import StackHandle, run_stack
+from scripts import sync_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _sync_module() -> Any:
-    spec = importlib.util.spec_from_file_location("sync_schema", ROOT / "scripts" / "sync_schema.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SYNC = _sync_module()
-SCHEMA = SYNC.load_schema()
+SCHEMA = sync_schema.load_schema()
 APPWRITE = json.loads((ROOT / "appwrite.json").read_text(encoding="utf-8"))
 
 
@@ -43,13 +33,13 @@ def _as_dict(model: Any) -> dict[str, Any]:
 
 
 def test_appwrite_json_tables_are_generated_from_the_schema() -> None:
-    databases, tables = SYNC.appwrite_tables(SCHEMA)
+    databases, tables = sync_schema.appwrite_tables(SCHEMA)
     assert APPWRITE["tablesDB"] == databases
     assert APPWRITE["tables"] == tables, "appwrite.json is stale: run `make schema`"
 
 
 def test_schema_doc_is_generated_from_the_schema() -> None:
-    assert (ROOT / "schema" / "SCHEMA.md").read_text(encoding="utf-8") == SYNC.render_markdown(SCHEMA)
+    assert (ROOT / "schema" / "SCHEMA.md").read_text(encoding="utf-8") == sync_schema.render_markdown(SCHEMA)
 
 
 def test_every_table_declares_its_database_and_only_known_column_types() -> None:

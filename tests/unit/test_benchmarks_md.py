@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-
-from benchmarks_md import write_section
+from scripts.benchmarks_md import write_section
 
 
 def test_a_section_is_appended_then_replaced_in_place_leaving_the_others(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from appwrite.services.tables_db import TablesDB
-from ls_support import write_root
 
 from ecotrace_local.testing import StackHandle, run_stack
+from tests.integration.localstack.ls_support import write_root
 
 
 @pytest.fixture(scope="module")

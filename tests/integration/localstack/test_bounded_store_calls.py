@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ls_support import DB, note, write_root
 
 from ecotrace.entrypoints.http import Invocation, store_for
 from ecotrace.errors import StorageError
 from ecotrace.settings import Settings
 from ecotrace_local.testing import StackHandle, run_stack
+from tests.integration.localstack.ls_support import DB, note, write_root
 
 
 def _store_env(stack: StackHandle, timeout_s: str) -> dict[str, str]:

@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
-from ls_support import DB, count_rows, note
 
 from ecotrace_local.testing import StackHandle
+from tests.integration.localstack.ls_support import DB, count_rows, note
 
 THREADS = 12
 

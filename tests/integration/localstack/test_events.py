@@ -11,10 +11,10 @@ from appwrite.permission import Permission
 from appwrite.query import Query
 from appwrite.role import Role
 from appwrite.services.tables_db import TablesDB
-from ls_support import DB, note
 
 from ecotrace_local.events import RowEvent
 from ecotrace_local.testing import StackHandle
+from tests.integration.localstack.ls_support import DB, note
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import pytest
 import requests
 from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
-from ls_support import DB, count_rows, note
 
 from ecotrace_local.testing import StackHandle
+from tests.integration.localstack.ls_support import DB, count_rows, note
 
 
 def test_fault_hits_only_the_chosen_request_then_clears(stack: StackHandle, tables: TablesDB) -> None:

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from fn_samples import sample_stack
 
 from ecotrace_local.testing import StackHandle
+from tests.integration.localstack.fn_samples import sample_stack
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from typing import Any
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ls_support import DB
 
 from ecotrace_local.testing import StackHandle
+from tests.integration.localstack.ls_support import DB
 
 SCALARS = (
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)

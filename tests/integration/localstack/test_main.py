@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import requests
-from ls_support import write_root
+
+from tests.integration.localstack.ls_support import write_root
 
 
 def _env(root: Path, **extra: str) -> dict[str, str]:

@@ -9,7 +9,8 @@ from appwrite.exception import AppwriteException
 from appwrite.operator import Operator
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
-from ls_support import DB, note
+
+from tests.integration.localstack.ls_support import DB, note
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,10 @@ from appwrite.permission import Permission
 from appwrite.query import Query
 from appwrite.role import Role
 from appwrite.services.tables_db import TablesDB
-from ls_support import DB, count_rows, note
 
 from ecotrace_local.auth import mint_function_key
 from ecotrace_local.testing import StackHandle
+from tests.integration.localstack.ls_support import DB, count_rows, note
 
 
 def as_user(stack: StackHandle, user_id: str) -> TablesDB:

@@ -12,9 +12,9 @@ import requests
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
-from ls_support import DB, REPO_ROOT, TEST_APPWRITE_JSON, note, write_root
 
 from ecotrace_local.testing import run_stack
+from tests.integration.localstack.ls_support import DB, REPO_ROOT, TEST_APPWRITE_JSON, note, write_root
 
 
 def test_rows_survive_a_restart(tmp_path: Path) -> None:

@@ -12,10 +12,10 @@ from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ls_support import DB
 
 from ecotrace_local.db import Writer
 from ecotrace_local.testing import StackHandle
+from tests.integration.localstack.ls_support import DB
 
 ROWS: list[dict[str, Any]] = [
     {"$id": "r0", "title": "apple", "count": 5, "tags": ["red", "fruit"], "kind": "a", "due": "2025-01-01T00:00:00Z"},

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
-from ls_support import REPO_ROOT
 
 from ecotrace.services.accounts import read_permission
 from ecotrace.services.ingest import owner_permissions
 from ecotrace_local.testing import StackHandle, run_stack
+from tests.integration.localstack.ls_support import REPO_ROOT
 
 SCHEMA = json.loads((REPO_ROOT / "appwrite.json").read_text(encoding="utf-8"))
 DB = SCHEMA["tablesDB"][0]["$id"]

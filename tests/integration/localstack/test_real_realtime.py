@@ -13,11 +13,11 @@ from typing import Any
 
 import websockets
 from appwrite.services.tables_db import TablesDB
-from ls_support import REPO_ROOT
-from test_real_access import SCHEMA, minimal_row
 
 from ecotrace.services.ingest import owner_permissions
 from ecotrace_local.testing import StackHandle, run_stack
+from tests.integration.localstack.ls_support import REPO_ROOT
+from tests.integration.localstack.test_real_access import SCHEMA, minimal_row
 
 DB = SCHEMA["tablesDB"][0]["$id"]
 WRITES = [  # (table, row id, permissions as the code writes them)

@@ -17,9 +17,9 @@ import websockets
 from appwrite.query import Query
 from appwrite.services.functions import Functions
 from appwrite.services.tables_db import TablesDB
-from fn_samples import DB, sample_stack
 
 from ecotrace_local.testing import StackHandle
+from tests.integration.localstack.fn_samples import DB, sample_stack
 
 NOTES = f"databases.{DB}.tables.notes.rows"
 

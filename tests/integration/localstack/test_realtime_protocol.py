@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import websockets
-from fn_samples import sample_stack
 
 from ecotrace_local.testing import StackHandle
+from tests.integration.localstack.fn_samples import sample_stack
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ from appwrite.exception import AppwriteException
 from appwrite.id import ID
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
-from ls_support import DB, NOTES_COLUMNS, count_rows, note
 
 from ecotrace_local.testing import StackHandle
+from tests.integration.localstack.ls_support import DB, NOTES_COLUMNS, count_rows, note
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$")
 

@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 
 import requests
-from fn_samples import write_root
 
 from ecotrace_local.stack import local_settings
 from ecotrace_local.testing import StackHandle, run_stack
+from tests.integration.localstack.fn_samples import write_root
 
 README = Path(__file__).resolve().parents[3] / "shared" / "ecotrace_local" / "README.md"
 

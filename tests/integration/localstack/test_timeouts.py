@@ -10,9 +10,9 @@ from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.functions import Functions
 from appwrite.services.tables_db import TablesDB
-from fn_samples import DB, sample_stack, wait_for
 
 from ecotrace_local import functions_api
+from tests.integration.localstack.fn_samples import DB, sample_stack, wait_for
 
 
 def test_a_timed_out_function_cannot_write_afterwards(tmp_path: Path) -> None:

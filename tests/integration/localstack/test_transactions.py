@@ -10,10 +10,10 @@ import requests
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
-from ls_support import DB, count_rows, note
 
 from ecotrace_local.events import RowEvent
 from ecotrace_local.testing import StackHandle
+from tests.integration.localstack.ls_support import DB, count_rows, note
 
 
 def op(action: str, row_id: str | None = None, data: Any = None, table: str = "notes") -> dict[str, Any]:

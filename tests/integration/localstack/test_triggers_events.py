@@ -10,9 +10,9 @@ import pytest
 from appwrite.query import Query
 from appwrite.services.functions import Functions
 from appwrite.services.tables_db import TablesDB
-from fn_samples import DB, sample_stack, wait_for
 
 from ecotrace_local.testing import StackHandle
+from tests.integration.localstack.fn_samples import DB, sample_stack, wait_for
 
 
 @pytest.fixture

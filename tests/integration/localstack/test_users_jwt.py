@@ -7,9 +7,9 @@ import requests
 from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
 from appwrite.services.users import Users
-from ls_support import DB, note
 
 from ecotrace_local.testing import StackHandle
+from tests.integration.localstack.ls_support import DB, note
 
 
 def test_create_get_and_duplicate_user(stack: StackHandle) -> None:

@@ -8,9 +8,9 @@ import pytest
 import requests
 from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
-from ls_support import DB, count_rows, note
 
 from ecotrace_local.testing import StackHandle
+from tests.integration.localstack.ls_support import DB, count_rows, note
 
 STRUCTURE = "Invalid document structure: "
 

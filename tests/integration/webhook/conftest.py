@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from project_stack import project_stack
-from wh_http import SECRET
 
 from ecotrace_local.testing import StackHandle
+from tests.integration.project_stack import project_stack
+from tests.integration.webhook.wh_http import SECRET
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 import pytest
-from wh_http import SECRET, post, rows, signed_headers
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace.domain.github import run_row_id
 from ecotrace_local.testing import StackHandle
+from tests.integration.webhook.wh_http import SECRET, post, rows, signed_headers
 from tests.unit.webhook.wh_helpers import payload
 
 JOB = "workflow_job/completed.success.with-organization.payload.json"

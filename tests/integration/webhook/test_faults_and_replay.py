@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from wh_http import SECRET, post, rows, signed_headers, snapshot
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace.entrypoints.webhook import ingest_for
 from ecotrace.settings import Settings
 from ecotrace_local.testing import StackHandle
+from tests.integration.webhook.wh_http import SECRET, post, rows, signed_headers, snapshot
 from tests.unit.webhook.wh_helpers import body_of, multi_commit_push
 
 COUNTED = ("activities", "users", "user_stats", "calculations")

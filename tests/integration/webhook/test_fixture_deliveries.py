@@ -7,10 +7,10 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 import pytest
-from wh_http import SECRET, post, rows, signed_headers
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace_local.testing import StackHandle
+from tests.integration.webhook.wh_http import SECRET, post, rows, signed_headers
 from tests.unit.webhook.wh_helpers import ALL_FIXTURES, COUNTED, PINGS, event_of, payload, raw
 
 FILE_KEYS = ("added", "removed", "modified")

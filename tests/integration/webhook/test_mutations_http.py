@@ -9,10 +9,10 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from wh_http import SECRET, post, rows, signed_headers
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace_local.testing import StackHandle
+from tests.integration.webhook.wh_http import SECRET, post, rows, signed_headers
 from tests.unit.webhook.wh_helpers import event_of, payload, raw
 
 NAMES = [

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from wh_http import SECRET, post, rows, signed_headers
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace_local.testing import StackHandle
 from scripts import replay_deliveries, send_test_event
 from tests.fakes.github_api import FakeGitHub
+from tests.integration.webhook.wh_http import SECRET, post, rows, signed_headers
 from tests.unit.webhook.wh_helpers import body_of, multi_commit_push
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
-from wh_http import SECRET, post, signed_headers
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace.services.accounts import link_account
 from ecotrace_local.testing import StackHandle
+from tests.integration.webhook.wh_http import SECRET, post, signed_headers
 from tests.unit.webhook.wh_helpers import body_of, multi_commit_push
 
 ACCOUNT = "acct-codertocat"

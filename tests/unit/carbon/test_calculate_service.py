@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from carbon_builders import NOW, make_activity, make_factor
 
 from ecotrace.domain.carbon import calculation_id, default_methodology
 from ecotrace.domain.models import Activity, EmissionFactor
@@ -15,6 +14,7 @@ from ecotrace.errors import ConflictError, NotFoundError, StorageError, Unauthor
 from ecotrace.services.calculate import CarbonCalculator, activity_from_row, carbon_for_ingest
 from ecotrace.services.ingest import activity_row
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.carbon.carbon_builders import NOW, make_activity, make_factor
 
 VERSION = default_methodology().version
 ALICE, BOB = "acct-alice", "acct-bob"

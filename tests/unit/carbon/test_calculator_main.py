@@ -9,12 +9,12 @@ from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
-from carbon_builders import make_activity, make_factor
 
 from ecotrace.domain.carbon import default_methodology
 from ecotrace.domain.models import EmissionFactor
 from ecotrace.services.ingest import activity_row
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.carbon.carbon_builders import make_activity, make_factor
 
 MAIN = Path(__file__).resolve().parents[3] / "functions" / "carbon-calculator" / "src" / "main.py"
 

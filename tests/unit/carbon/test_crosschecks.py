@@ -16,11 +16,11 @@ import itertools
 from pathlib import Path
 
 import pytest
-from carbon_builders import NOW, SHARED_DATA, make_activity, make_factor
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecotrace.domain.carbon import calculate, plan_for
+from tests.unit.carbon.carbon_builders import NOW, SHARED_DATA, make_activity, make_factor
 
 pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="reference data (../shared) not present")
 

@@ -8,10 +8,10 @@ Stated region for all three: Azure East US, 415.755 gCO2e/kWh (Cloud Carbon Foot
 from __future__ import annotations
 
 import pytest
-from carbon_builders import EASTUS_G_PER_KWH, NOW, REPO_ROOT, make_activity, make_factor
 
 from ecotrace.domain.carbon import calculate, default_methodology, plan_for
 from ecotrace.domain.models import Confidence
+from tests.unit.carbon.carbon_builders import EASTUS_G_PER_KWH, NOW, REPO_ROOT, make_activity, make_factor
 
 # ---- cited coefficients (the test's own copy; test_methodology_data checks the shipped data agrees) ----
 CPU_MIN_W = 0.44538981119791665  # W/vCPU, CCF coefficients-azure-use.csv, EPYC 3rd Gen

@@ -6,9 +6,9 @@ import csv
 import json
 
 import pytest
-from carbon_builders import REPO_ROOT, SHARED_DATA
 
 from ecotrace.domain.carbon import METHODOLOGY_VERSION, Methodology, default_methodology
+from tests.unit.carbon.carbon_builders import REPO_ROOT, SHARED_DATA
 
 M = default_methodology()
 DIVISORS = {"git.compression_ratio"}  # a larger value gives less carbon: low/high are swapped on purpose

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from carbon_builders import NOW, make_activity, make_factor
 
 from ecotrace.domain.carbon import (
     CalculationConfig,
@@ -14,6 +13,7 @@ from ecotrace.domain.carbon import (
     profile_for,
 )
 from ecotrace.domain.models import Confidence
+from tests.unit.carbon.carbon_builders import NOW, make_activity, make_factor
 
 M = default_methodology()
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from carbon_builders import NOW, make_activity, make_factor
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ecotrace.domain.carbon import CalculationConfig, CarbonResult, SelfHostedConfig, calculate, plan_for
 from ecotrace.domain.models import Activity, Confidence
+from tests.unit.carbon.carbon_builders import NOW, make_activity, make_factor
 
 KNOWN_LABELS = [
     "ubuntu-latest",

@@ -8,12 +8,12 @@ import json
 from typing import Any
 
 import pytest
-from carbon_builders import EASTUS_G_PER_KWH, NOW, REPO_ROOT, make_activity, make_factor
 
 from ecotrace.domain.carbon import calculate, plan_for
 from ecotrace.domain.models import Confidence
 from ecotrace.services.calculate import CarbonCalculator, DescribedActivity, activity_from_row, calculate_activity
 from ecotrace.services.ingest import activity_row
+from tests.unit.carbon.carbon_builders import EASTUS_G_PER_KWH, NOW, REPO_ROOT, make_activity, make_factor
 
 # Hand formula for a 10-minute job at 415.755 g/kWh, from the cited coefficients (see test_golden.py):
 CPU_W_AT_50 = 0.44538981119791665 + 0.5 * (2.0193277994791665 - 0.44538981119791665)  # CCF Azure EPYC 3rd Gen

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from carbon_builders import NOW, REPO_ROOT, make_activity, make_factor
-
 from ecotrace.domain.carbon import (
     activity_carbon_columns,
     apply_result,
@@ -18,6 +16,7 @@ from ecotrace.domain.carbon import (
 )
 from ecotrace.domain.models import Activity
 from ecotrace.ports import check_row_id
+from tests.unit.carbon.carbon_builders import NOW, REPO_ROOT, make_activity, make_factor
 
 TABLES = {t["$id"]: t for t in json.loads((REPO_ROOT / "schema/tables.json").read_text(encoding="utf-8"))["tables"]}
 PY_TYPES: dict[str, Any] = {"string": str, "double": float, "integer": int, "boolean": bool, "datetime": str}

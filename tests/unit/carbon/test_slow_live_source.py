@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from carbon_builders import NOW, make_activity
 
 from ecotrace.adapters.electricity_maps import ElectricityMapsClient
 from ecotrace.adapters.shipped_factors import ShippedFactors
@@ -20,6 +19,7 @@ from ecotrace.services.calculate import CarbonCalculator, carbon_for_ingest
 from ecotrace.services.emission_factors import EmissionFactorResolver
 from ecotrace.services.ingest import activity_row
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.carbon.carbon_builders import NOW, make_activity
 
 READ_TIMEOUT_S = 5.0  # ElectricityMapsClient's DEFAULT_TIMEOUT read
 FUNCTION_TIMEOUT_S = 30.0  # appwrite.json: carbon-calculator timeout

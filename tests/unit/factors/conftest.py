@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from factors_helpers import FakeClock, FakeMonotonic
 
 from ecotrace.adapters.shipped_factors import ShippedFactors
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.factors.factors_helpers import FakeClock, FakeMonotonic
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import textwrap
 from typing import Any
 
 import pytest
-from factors_helpers import FakeMonotonic
 
 from ecotrace.adapters import aws_carbon
 from ecotrace.adapters.aws_carbon import AwsCarbonSource
@@ -18,6 +17,7 @@ from ecotrace.resilience import CircuitBreaker
 from ecotrace.services.api_integrations import Caller, aws_report_for, handle
 from ecotrace.services.emission_factors import EmissionFactorResolver
 from ecotrace.settings import Settings
+from tests.unit.factors.factors_helpers import FakeMonotonic
 
 
 def test_without_boto3_the_function_module_imports_and_answers() -> None:

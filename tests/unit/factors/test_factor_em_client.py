@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
-from factors_helpers import API_KEY, FakeClock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecotrace.adapters.electricity_maps import ElectricityMapsClient, ElectricityMapsError, Target
+from tests.unit.factors.factors_helpers import API_KEY, FakeClock
 
 
 def test_the_default_client_bounds_every_phase_of_a_request() -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from factors_helpers import API_KEY, FakeClock, FakeMonotonic, LiveStub, mock_client
 
 from ecotrace.adapters.shipped_factors import ShippedFactors
 from ecotrace.domain.models import Confidence
 from ecotrace.resilience import retry_policy
 from ecotrace.services.emission_factors import EmissionFactorResolver, FactorSource
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.factors.factors_helpers import API_KEY, FakeClock, FakeMonotonic, LiveStub, mock_client
 
 
 def make(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from factors_helpers import FakeMonotonic
 
 from ecotrace.adapters.electricity_maps import ElectricityMapsError
 from ecotrace.errors import CircuitOpenError
 from ecotrace.resilience import BreakerState, CircuitBreaker, retry_call, retry_policy
+from tests.unit.factors.factors_helpers import FakeMonotonic
 
 
 class Source:

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
-from factors_helpers import FakeClock, FakeMonotonic, LiveStub, mock_client
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +14,7 @@ from ecotrace.adapters.shipped_factors import ShippedFactors
 from ecotrace.resilience import retry_policy
 from ecotrace.services.emission_factors import EmissionFactorResolver, FactorSource
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.factors.factors_helpers import FakeClock, FakeMonotonic, LiveStub, mock_client
 
 
 def make(stub: LiveStub, store: MemoryStore | None, clock: FakeClock) -> EmissionFactorResolver:

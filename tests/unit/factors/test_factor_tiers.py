@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from factors_helpers import FakeClock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecotrace.adapters.shipped_factors import ShippedFactors
 from ecotrace.domain.models import Confidence
 from ecotrace.services.emission_factors import EmissionFactorResolver, FactorSource
+from tests.unit.factors.factors_helpers import FakeClock
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from wh_helpers import SECRET, FakeClock
 
 from ecotrace.services.ingest import WebhookIngest
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.webhook.wh_helpers import SECRET, FakeClock
 
 
 @pytest.fixture

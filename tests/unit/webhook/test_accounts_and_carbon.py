@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from wh_helpers import SECRET, body_of, headers, multi_commit_push
 
 from ecotrace.domain.models import Activity, Confidence
 from ecotrace.errors import ConflictError, NotFoundError, StorageError
 from ecotrace.services.accounts import link_account
 from ecotrace.services.ingest import WebhookIngest
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.webhook.wh_helpers import SECRET, body_of, headers, multi_commit_push
 
 READ = 'read("user:acct1")'
 

@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from wh_helpers import raw
 
 from ecotrace.domain.github import DeliveryHeaders, decode_payload, extract
 from ecotrace.errors import ValidationError
+from tests.unit.webhook.wh_helpers import raw
 
 
 def test_headers_are_read_case_insensitively_and_keep_the_github_ones() -> None:

@@ -6,7 +6,6 @@ import copy
 from datetime import UTC, datetime
 
 import pytest
-from wh_helpers import ALL_FIXTURES, COUNTED, PINGS, event_of, multi_commit_push, payload
 
 from ecotrace.domain.github import (
     ESTIMATED_LINES_PER_FILE,
@@ -17,6 +16,7 @@ from ecotrace.domain.github import (
 )
 from ecotrace.domain.models import ActivityType
 from ecotrace.errors import ValidationError
+from tests.unit.webhook.wh_helpers import ALL_FIXTURES, COUNTED, PINGS, event_of, multi_commit_push, payload
 
 
 def test_the_fixture_set_is_complete() -> None:

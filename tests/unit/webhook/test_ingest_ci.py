@@ -6,11 +6,10 @@ import copy
 import json
 from typing import Any
 
-from wh_helpers import body_of, headers, payload
-
 from ecotrace.domain.github import job_row_id, run_row_id
 from ecotrace.services.ingest import WebhookIngest
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.webhook.wh_helpers import body_of, headers, payload
 
 JOB = "workflow_job/completed.success.with-organization.payload.json"
 RUN = "workflow_run/completed.payload.json"
@@ -75,7 +74,7 @@ def test_run_then_jobs_uncounts_the_run(ingest: WebhookIngest, store: MemoryStor
 
 
 def test_both_orders_end_with_the_same_totals() -> None:
-    from wh_helpers import SECRET
+    from tests.unit.webhook.wh_helpers import SECRET
 
     ends = []
     for order in (("j", "r"), ("r", "j")):
@@ -144,7 +143,7 @@ class StaleFirstRead(MemoryStore):
 
 
 def test_two_jobs_that_both_saw_the_run_counted_take_its_share_off_once() -> None:
-    from wh_helpers import SECRET
+    from tests.unit.webhook.wh_helpers import SECRET
 
     store = StaleFirstRead()
     ingest = WebhookIngest(store, secret=SECRET)

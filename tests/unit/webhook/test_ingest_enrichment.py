@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
-from wh_helpers import SECRET, body_of, headers, multi_commit_push
 
 from ecotrace.domain.models import Activity
 from ecotrace.errors import UpstreamError, ValidationError
 from ecotrace.services.ingest import WebhookIngest
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.webhook.wh_helpers import SECRET, body_of, headers, multi_commit_push
 
 
 class HalfEnricher:

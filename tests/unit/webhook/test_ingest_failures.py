@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from wh_helpers import SECRET, FakeClock, body_of, headers, multi_commit_push
 
 from ecotrace.errors import StorageError
 from ecotrace.services.ingest import LEASE_S, WebhookIngest
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.webhook.wh_helpers import SECRET, FakeClock, body_of, headers, multi_commit_push
 
 COUNTED_TABLES = ("activities", "users", "user_stats", "calculations")
 

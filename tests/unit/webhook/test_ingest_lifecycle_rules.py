@@ -6,10 +6,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from wh_helpers import body_of, headers, multi_commit_push, payload
-
 from ecotrace.services.ingest import WebhookIngest
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.webhook.wh_helpers import body_of, headers, multi_commit_push, payload
 
 OPENED = "pull_request/opened.payload.json"
 SYNC = "pull_request/synchronize.payload.json"

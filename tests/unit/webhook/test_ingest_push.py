@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from wh_helpers import body_of, headers, multi_commit_push, raw
-
 from ecotrace.domain.github import ESTIMATED_LINES_PER_FILE
 from ecotrace.services.ingest import WebhookIngest
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.webhook.wh_helpers import body_of, headers, multi_commit_push, raw
 
 PUSH = "push/with-new-branch.payload.json"
 
@@ -57,7 +56,7 @@ def test_multi_commit_push_counts_each_distinct_commit_once(ingest: WebhookInges
 
 
 def test_sending_the_same_delivery_ten_times_leaves_what_one_left(store: MemoryStore, clock: object) -> None:
-    from wh_helpers import SECRET
+    from tests.unit.webhook.wh_helpers import SECRET
 
     once = MemoryStore()
     WebhookIngest(once, secret=SECRET, clock=clock).handle(*_signed(multi_commit_push(9)))  # type: ignore[arg-type]
@@ -80,7 +79,7 @@ def test_the_same_commits_in_another_delivery_are_not_counted_again(ingest: Webh
 
 
 def test_ten_concurrent_copies_count_once(store: MemoryStore, clock: object) -> None:
-    from wh_helpers import SECRET
+    from tests.unit.webhook.wh_helpers import SECRET
 
     ingest = WebhookIngest(store, secret=SECRET, clock=clock)  # type: ignore[arg-type]
     body, hdrs = _signed(multi_commit_push(20))
@@ -103,7 +102,7 @@ def test_ten_concurrent_copies_count_once(store: MemoryStore, clock: object) -> 
 
 
 def test_concurrent_different_deliveries_of_overlapping_commits_count_each_commit_once(store: MemoryStore) -> None:
-    from wh_helpers import SECRET
+    from tests.unit.webhook.wh_helpers import SECRET
 
     ingest = WebhookIngest(store, secret=SECRET)
     barrier = threading.Barrier(6)
@@ -130,7 +129,7 @@ def test_a_bot_is_labelled_on_its_user_and_rows(ingest: WebhookIngest, store: Me
 
 
 def test_a_push_of_100_commits_costs_the_same_number_of_requests_as_one(clock: object) -> None:
-    from wh_helpers import SECRET
+    from tests.unit.webhook.wh_helpers import SECRET
 
     counts = []
     for n in (1, 100):

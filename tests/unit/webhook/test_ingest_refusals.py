@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from wh_helpers import ALL_FIXTURES, SECRET, event_of, headers, payload, raw
 
 from ecotrace.domain.signature import sign
 from ecotrace.errors import (
@@ -22,6 +21,7 @@ from ecotrace.errors import (
 )
 from ecotrace.services.ingest import WebhookIngest
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.webhook.wh_helpers import ALL_FIXTURES, SECRET, event_of, headers, payload, raw
 
 PUSH = "push/with-new-branch.payload.json"
 

@@ -9,9 +9,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from wh_helpers import SECRET, headers, raw
 
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.webhook.wh_helpers import SECRET, headers, raw
 
 MAIN = Path(__file__).resolve().parents[3] / "functions" / "github-webhook" / "src" / "main.py"
 

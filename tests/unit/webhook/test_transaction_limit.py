@@ -9,7 +9,6 @@ operation; rows in bulk operations are only summed at commit for usage metrics (
 from __future__ import annotations
 
 import pytest
-from wh_helpers import SECRET, FakeClock, body_of, headers, multi_commit_push
 
 from ecotrace.domain.github import MAX_PUSH_COMMITS
 from ecotrace.entrypoints.webhook import ingest_for
@@ -17,6 +16,7 @@ from ecotrace.errors import ValidationError
 from ecotrace.ports import MAX_BATCH
 from ecotrace.settings import Settings
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.webhook.wh_helpers import SECRET, FakeClock, body_of, headers, multi_commit_push
 
 GITHUB_MAX_COMMITS = MAX_PUSH_COMMITS
 

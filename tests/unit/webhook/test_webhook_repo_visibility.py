@@ -7,10 +7,10 @@ import copy
 from typing import Any
 
 import pytest
-from wh_helpers import payload
 
 from ecotrace.domain.carbon.calculator import plan_for
 from ecotrace.domain.github import extract
+from tests.unit.webhook.wh_helpers import payload
 
 JOB = "workflow_job/completed.success.with-organization.payload.json"
 RUN = "workflow_run/completed.payload.json"
