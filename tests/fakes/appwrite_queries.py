@@ -55,10 +55,10 @@ class ParsedQuery:
             return value is not None
         if self.attribute in datetimes:  # compared as times, as Appwrite does
             value = parse_datetime(value) if isinstance(value, str) else value
-            values = [_query_time(self.method, v) for v in values]
+            values = [_query_time(self.method, wanted) for wanted in values]
         if method == "equal":
             if isinstance(value, list):
-                return any(v in value for v in values)
+                return any(wanted in value for wanted in values)
             return value in values
         if method == "notEqual":
             return value not in values
@@ -80,8 +80,8 @@ class ParsedQuery:
             return isinstance(value, str) and value.endswith(values[0])
         if method in ("contains", "search"):
             if isinstance(value, list):
-                return any(v in value for v in values)
-            return isinstance(value, str) and any(str(v) in value for v in values)
+                return any(wanted in value for wanted in values)
+            return isinstance(value, str) and any(str(wanted) in value for wanted in values)
         raise StoreRejectedError(f"query method {method!r} is not supported by MemoryStore")
 
 

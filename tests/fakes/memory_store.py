@@ -105,7 +105,7 @@ class MemoryStore(Store):
     # ---- test helpers ----------------------------------------------------------------------------------------
     def seed(self, table: str, row_id: str, data: Row, permissions: list[str] | None = None) -> Row:
         """Put a row in place without checks, records or events (test setup)."""
-        row = self._stamp(table, row_id, {k: v for k, v in data.items() if not k.startswith("$")}, None)
+        row = self._stamp(table, row_id, {key: value for key, value in data.items() if not key.startswith("$")}, None)
         row["$permissions"] = list(permissions or data.get("$permissions") or [])
         self.tables.setdefault(table, {})[row_id] = row
         return copy.deepcopy(row)

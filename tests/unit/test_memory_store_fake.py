@@ -74,9 +74,9 @@ def test_upsert_merges_and_keeps_permissions_given_in_data() -> None:
 
 def test_queries_filter_order_and_page() -> None:
     store = MemoryStore(schema=None)
-    for i, (kind, kg) in enumerate([("a", 3.0), ("b", None), ("a", 1.0), ("c", 2.0), ("a", None)]):
-        store.create("t", f"r{i}", {"kind": kind, "kg": kg})
-    ids = lambda rows: [r["$id"] for r in rows]  # noqa: E731
+    for index, (kind, kg) in enumerate([("a", 3.0), ("b", None), ("a", 1.0), ("c", 2.0), ("a", None)]):
+        store.create("t", f"r{index}", {"kind": kind, "kg": kg})
+    ids = lambda rows: [row["$id"] for row in rows]  # noqa: E731
     assert ids(store.find("t", [Query.equal("kind", ["a", "c"])])) == ["r0", "r2", "r3", "r4"]
     assert ids(store.find("t", [Query.not_equal("kind", "a")])) == ["r1", "r3"]
     assert ids(store.find("t", [Query.is_null("kg")])) == ["r1", "r4"]
@@ -105,10 +105,10 @@ def test_queries_filter_order_and_page() -> None:
 
 def test_default_limit_is_appwrites_and_iterate_reads_everything() -> None:
     store = MemoryStore(schema=None)
-    for i in range(130):
-        store.create("t", f"r{i:03d}", {"n": i})
+    for number in range(130):
+        store.create("t", f"r{number:03d}", {"n": number})
     assert len(store.find("t")) == 25
-    assert [r["n"] for r in store.iterate("t", page_size=40)] == list(range(130))
+    assert [row["n"] for row in store.iterate("t", page_size=40)] == list(range(130))
 
 
 def test_transactions_are_all_or_nothing() -> None:
@@ -118,7 +118,7 @@ def test_transactions_are_all_or_nothing() -> None:
         tx.increment("user_stats", "gh_1", "carbon_kg", 2.0)
         tx.upsert("user_stats", "gh_9", {**STATS, "user_id": "gh_9"})
         tx.update("user_stats", "missing", {"carbon_kg": 1.0})
-    assert [r["$id"] for r in store.rows("user_stats")] == ["gh_1"]
+    assert [row["$id"] for row in store.rows("user_stats")] == ["gh_1"]
     assert store.rows("user_stats")[0]["carbon_kg"] == 1.0
     with store.transaction() as tx:
         tx.increment("user_stats", "gh_1", "carbon_kg", -0.25)
@@ -194,7 +194,7 @@ def test_a_transaction_is_three_requests_and_a_failed_step_writes_nothing() -> N
         with pytest.raises(StorageError), store.transaction() as tx:
             tx.create("t", "b", {"n": 2})
             tx.increment("t", "a", "n", 5)
-        assert [r["$id"] for r in store.rows("t")] == ["a"]
+        assert [row["$id"] for row in store.rows("t")] == ["a"]
         assert store.rows("t")[0]["n"] == 1
     assert store.events == [("create", "t", "a")]  # no event for what did not commit
 
@@ -205,7 +205,7 @@ def test_a_duplicate_in_a_transaction_is_a_conflict_and_writes_nothing() -> None
     with pytest.raises(ConflictError), store.transaction() as tx:
         tx.create("t", "b", {})
         tx.create("t", "a", {})
-    assert [r["$id"] for r in store.rows("t")] == ["a"]
+    assert [row["$id"] for row in store.rows("t")] == ["a"]
 
 
 def test_events_name_each_changed_row_as_appwrite_emits_them() -> None:
@@ -235,7 +235,7 @@ def test_failures_by_position_and_an_unreachable_store() -> None:
         with pytest.raises(StorageError):
             store.create("t", row_id, {})
     store.create("t", "d", {})
-    assert [r["$id"] for r in store.rows("t")] == ["a", "d"]
+    assert [row["$id"] for row in store.rows("t")] == ["a", "d"]
     with pytest.raises(ValueError, match="no request is called"):
         store.fail("commit")  # a misspelt step would never fail: refused
     store.down = True
