@@ -17,8 +17,7 @@ from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
 from ls_support import REPO_ROOT
 
-from ecotrace.services.accounts import read_permission
-from ecotrace.services.ingest import owner_permissions
+from ecotrace.tables.permissions import owner_permissions, read_permission
 from ecotrace_local.testing import StackHandle, run_stack
 
 SCHEMA = json.loads((REPO_ROOT / "appwrite.json").read_text(encoding="utf-8"))

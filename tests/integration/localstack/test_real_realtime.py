@@ -16,7 +16,7 @@ from appwrite.services.tables_db import TablesDB
 from ls_support import REPO_ROOT
 from test_real_access import SCHEMA, minimal_row
 
-from ecotrace.services.ingest import owner_permissions
+from ecotrace.tables.permissions import owner_permissions
 from ecotrace_local.testing import StackHandle, run_stack
 
 DB = SCHEMA["tablesDB"][0]["$id"]

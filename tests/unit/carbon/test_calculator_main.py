@@ -13,7 +13,7 @@ from carbon_builders import make_activity, make_factor
 
 from ecotrace.domain.carbon import default_methodology
 from ecotrace.domain.models import EmissionFactor
-from ecotrace.services.ingest import activity_row
+from ecotrace.tables.activities import to_row as activity_row
 from tests.fakes.memory_store import MemoryStore
 
 MAIN = Path(__file__).resolve().parents[3] / "functions" / "carbon-calculator" / "src" / "main.py"

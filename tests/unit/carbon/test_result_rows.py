@@ -7,17 +7,11 @@ from typing import Any
 
 from carbon_builders import NOW, REPO_ROOT, make_activity, make_factor
 
-from ecotrace.domain.carbon import (
-    activity_carbon_columns,
-    apply_result,
-    calculate,
-    calculation_id,
-    calculation_row,
-    default_methodology,
-    plan_for,
-)
+from ecotrace.domain.carbon import apply_result, calculate, calculation_id, default_methodology, plan_for
 from ecotrace.domain.models import Activity
 from ecotrace.ports import check_row_id
+from ecotrace.tables.activities import carbon_columns as activity_carbon_columns
+from ecotrace.tables.calculations import to_row as calculation_row
 
 TABLES = {t["$id"]: t for t in json.loads((REPO_ROOT / "schema/tables.json").read_text(encoding="utf-8"))["tables"]}
 PY_TYPES: dict[str, Any] = {"string": str, "double": float, "integer": int, "boolean": bool, "datetime": str}
