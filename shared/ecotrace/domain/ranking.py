@@ -46,11 +46,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
+from .models import ActivityType
+
 ALL_TIME_KEY = "all"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_ROW_ID = 36
 _ROW_ID_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-ACTIVITY_TYPES = ("commit", "pr", "ci_run", "deployment")
+ACTIVITY_TYPES = tuple(t.value for t in ActivityType)
 
 
 class PeriodType(StrEnum):

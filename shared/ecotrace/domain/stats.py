@@ -13,12 +13,10 @@ from datetime import datetime
 from .github import opens_pull_request
 from .models import Activity, ActivityType
 
-COUNT_TOTAL: dict[ActivityType, str] = {
-    ActivityType.COMMIT: "commit_count",
-    ActivityType.PR: "pr_count",
-    ActivityType.CI_RUN: "ci_run_count",
-    ActivityType.DEPLOYMENT: "deployment_count",
-}
+
+def count_total(activity_type: ActivityType | str) -> str:
+    """The total that counts activities of a type: ``<type>_count`` (a column of user_stats and leaderboards)."""
+    return f"{ActivityType(activity_type).value}_count"
 
 
 @dataclass
@@ -37,7 +35,7 @@ class StatsChange:
         """Count (``sign=-1``: un-count) one activity: its count, CI minutes, commit lines and carbon."""
         self.add("activity_count", sign)
         if activity.type is not ActivityType.PR or opens_pull_request(activity.type.value, activity.external_id):
-            self.add(COUNT_TOTAL[activity.type], sign)
+            self.add(count_total(activity.type), sign)
         if activity.type is ActivityType.CI_RUN and activity.duration_s:
             self.add("ci_minutes", sign * activity.duration_s / 60.0)
         if activity.type is ActivityType.COMMIT:

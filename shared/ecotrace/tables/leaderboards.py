@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..clock import parse_iso, to_iso
-from ..domain.ranking import Period, RankedEntry
+from ..domain.ranking import ACTIVITY_TYPES, Period, RankedEntry
+from ..domain.stats import count_total
 from ..ports import Row
 
 NAME = "leaderboards"
@@ -38,10 +39,7 @@ def entry_columns(period: Period, entry: RankedEntry) -> dict[str, Any]:
         "percentile": round(entry.percentile, 4),
         "carbon_kg": _round(totals.carbon_kg),
         "activity_count": totals.activity_count,
-        "commit_count": commits,
-        "pr_count": totals.counts["pr"],
-        "ci_run_count": totals.counts["ci_run"],
-        "deployment_count": totals.counts["deployment"],
+        **{count_total(kind): totals.counts[kind] for kind in ACTIVITY_TYPES},
         "ci_minutes": _round(totals.ci_seconds / 60.0),
         "lines_changed": totals.lines_changed,
         "active_days": len(totals.days),

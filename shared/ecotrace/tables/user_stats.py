@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..clock import parse_iso, to_iso
-from ..domain.stats import StatsChange
+from ..domain.models import ActivityType
+from ..domain.stats import StatsChange, count_total
 from ..ports import Create, Increment, Row, Update, Write
 
 NAME = "user_stats"
-INTEGER_COLUMNS = frozenset(
-    {"activity_count", "commit_count", "pr_count", "ci_run_count", "deployment_count", "lines_changed"}
-)
+INTEGER_COLUMNS = frozenset({"activity_count", "lines_changed", *(count_total(kind) for kind in ActivityType)})
 
 
 def writes(
