@@ -26,17 +26,11 @@ from pathlib import Path
 from benchmarks_md import write_section
 
 from ecotrace.adapters.shipped_factors import ShippedFactors
-from ecotrace.domain.carbon import (
-    CalculationConfig,
-    activity_carbon_columns,
-    calculate,
-    calculation_row,
-    default_methodology,
-    plan_for,
-)
+from ecotrace.domain.carbon import CalculationConfig, calculate, default_methodology, plan_for
 from ecotrace.domain.models import Activity, ActivityType, Confidence, EmissionFactor
-from ecotrace.services.calculate import FactorLookup
+from ecotrace.services.carbon import FactorLookup
 from ecotrace.services.emission_factors import EmissionFactorResolver
+from ecotrace.tables import activities, calculations
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -117,7 +111,7 @@ def run(n: int) -> list[tuple[str, float, float, int]]:
         def one(activity: Activity = activity, factors: FactorLookup = factors) -> object:
             plan = plan_for(activity, config)
             result = calculate(plan, factors.resolve(plan.region), NOW)
-            return activity_carbon_columns(result), calculation_row(result)
+            return activities.carbon_columns(result), calculations.to_row(result)
 
         times = sorted(sample(one, n))
         p50 = statistics.median(times) / 1000

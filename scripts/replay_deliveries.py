@@ -26,14 +26,12 @@ import os
 import sys
 from collections.abc import Mapping
 
-from appwrite.query import Query
-
 from ecotrace.adapters.appwrite_store import AppwriteStore, make_client
 from ecotrace.adapters.github_api import GitHubApi, failed_deliveries
 from ecotrace.entrypoints.webhook import ingest_for
 from ecotrace.errors import EcoTraceError
 from ecotrace.ports import Row, Store
-from ecotrace.services.ingest import DELIVERIES, WebhookIngest
+from ecotrace.services.ingest import DeliveryLedger, WebhookIngest
 from ecotrace.settings import Settings
 
 LOCAL_KEY = "ecotrace-local-dev-key"  # the local stack's documented development key
@@ -51,13 +49,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
 
 def kept_deliveries(store: Store, limit: int) -> list[Row]:
     """Failed or unfinished deliveries, oldest first (index idx_status_time)."""
-    queries = [Query.equal("status", ["failed", "received"]), Query.order_asc("received_at")]
-    out: list[Row] = []
-    for row in store.iterate(DELIVERIES, queries, page_size=min(limit, 100)):
-        out.append(row)
-        if len(out) >= limit:
-            break
-    return out
+    return DeliveryLedger(store).kept(limit)
 
 
 def replay_kept(ingest: WebhookIngest, rows: list[Row], *, dry_run: bool = False) -> int:

@@ -3,6 +3,10 @@
 Rows are plain dicts in Appwrite's JSON shape (``$id``, ``$permissions``, ``$createdAt`` ... plus the
 columns). Queries are Appwrite query strings, built with ``appwrite.query.Query``. Public methods hold
 the rules (row-id validation, batching, pagination); adapters fill in a few small primitives.
+
+A write that pure code decides on is a value (:class:`Create`, :class:`Update`, :class:`Upsert`,
+:class:`Increment`, :class:`BulkCreate`, :class:`BulkUpsert`): a plan can be built and compared in a test without
+a store, then staged into a :class:`Transaction` with ``tx.stage(*writes)``.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -28,6 +33,70 @@ def check_row_id(row_id: str) -> str:
     if not ROW_ID.match(row_id):
         raise ValidationError(f"invalid row id {row_id!r}: at most 36 chars of a-z A-Z 0-9 . - _")
     return row_id
+
+
+@dataclass(frozen=True)
+class Create:
+    table: str
+    row_id: str
+    data: Row
+
+    def stage(self, tx: Transaction) -> None:
+        tx.create(self.table, self.row_id, self.data)
+
+
+@dataclass(frozen=True)
+class Update:
+    table: str
+    row_id: str
+    data: Row
+
+    def stage(self, tx: Transaction) -> None:
+        tx.update(self.table, self.row_id, self.data)
+
+
+@dataclass(frozen=True)
+class Upsert:
+    table: str
+    row_id: str
+    data: Row
+
+    def stage(self, tx: Transaction) -> None:
+        tx.upsert(self.table, self.row_id, self.data)
+
+
+@dataclass(frozen=True)
+class Increment:
+    """Add ``value`` to ``column`` (negative: subtract; zero stages nothing)."""
+
+    table: str
+    row_id: str
+    column: str
+    value: float
+
+    def stage(self, tx: Transaction) -> None:
+        tx.increment(self.table, self.row_id, self.column, self.value)
+
+
+@dataclass(frozen=True)
+class BulkCreate:
+    table: str
+    rows: tuple[Row, ...]  # each with its ``$id``
+
+    def stage(self, tx: Transaction) -> None:
+        tx.bulk_create(self.table, self.rows)
+
+
+@dataclass(frozen=True)
+class BulkUpsert:
+    table: str
+    rows: tuple[Row, ...]  # each with its ``$id``
+
+    def stage(self, tx: Transaction) -> None:
+        tx.bulk_upsert(self.table, self.rows)
+
+
+Write = Create | Update | Upsert | Increment | BulkCreate | BulkUpsert
 
 
 class Transaction:
@@ -79,6 +148,11 @@ class Transaction:
             for row in rows[i : i + MAX_BATCH]:
                 check_row_id(str(row.get("$id", "")))
             self._op("bulkUpsert", table, None, list(rows[i : i + MAX_BATCH]))
+
+    def stage(self, *writes: Write) -> None:
+        """Stage writes decided elsewhere (a plan), in order."""
+        for write in writes:
+            write.stage(self)
 
     def commit(self) -> None:
         if self.operations and not self.committed:

@@ -18,7 +18,7 @@ from appwrite.services.functions import Functions
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace.domain.carbon import calculation_id, default_methodology
 from ecotrace.domain.models import Activity
-from ecotrace.services.ingest import activity_row
+from ecotrace.tables.activities import to_row as activity_row
 from ecotrace_local.testing import StackHandle
 from tests.integration.project_stack import project_stack
 

@@ -1,7 +1,8 @@
 """carbon-calculator: carbon for activities with the versioned, cited method (see README.md, METHODOLOGY.md).
 
 Runs on ``activities`` row creation (event trigger) and for signed-in users' actions ``calculate``,
-``recalculate`` and ``estimate``. The method and the writes live in ``ecotrace.services.calculate``.
+``recalculate`` and ``estimate``. The use case is ``ecotrace.services.calculate``; computing and writing carbon,
+shared with the webhook, is ``ecotrace.services.carbon``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Any
 from ecotrace.entrypoints.http import Invocation, error_response, request_json, settings_from_env, store_for
 from ecotrace.errors import EcoTraceError
 from ecotrace.services.api_integrations import resolver_for
-from ecotrace.services.calculate import CarbonCalculator, config_from_settings
+from ecotrace.services.calculate import CarbonCalculator
+from ecotrace.services.carbon import config_from_settings
 
 
 def main(context: Any) -> Any:

@@ -41,20 +41,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
-from ..clock import parse_iso, to_iso
-from .github import opens_pull_request
+from .models import ActivityType
 
 ALL_TIME_KEY = "all"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_ROW_ID = 36
 _ROW_ID_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-ACTIVITY_TYPES = ("commit", "pr", "ci_run", "deployment")
+ACTIVITY_TYPES = tuple(t.value for t in ActivityType)
 
 
 class PeriodType(StrEnum):
@@ -81,7 +79,8 @@ class Period:
         return f"{self.type.value}:{self.key}"
 
 
-def _utc(moment: datetime) -> datetime:
+def utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive datetime is refused (ValueError)."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: leaderboard periods need timezone-aware UTC times")
     return moment.astimezone(UTC)
@@ -89,7 +88,7 @@ def _utc(moment: datetime) -> datetime:
 
 def period_for(period_type: PeriodType, moment: datetime) -> Period:
     """The period of ``period_type`` that contains ``moment``."""
-    moment = _utc(moment)
+    moment = utc(moment)
     day = moment.date()
     if period_type is PeriodType.DAILY:
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
@@ -128,7 +127,7 @@ def leaderboard_row_id(period_type: PeriodType, period_key: str, user_id: str) -
 
 @dataclass(frozen=True, slots=True)
 class ActivityFacts:
-    """The columns of an ``activities`` row that ranking reads (see ``ACTIVITY_COLUMNS``)."""
+    """What ranking needs of one activity (read from its row by ``ecotrace.tables.activities.facts_from_row``)."""
 
     user_id: str
     github_login: str
@@ -141,72 +140,10 @@ class ActivityFacts:
     duration_s: float
     opens_pr: bool = False  # a ``pr`` row that opens its pull request: only these feed pr_count
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> ActivityFacts | None:
-        """Parse a row; None when it is malformed (no user, unknown type, bad timestamp, negative carbon)."""
-        user_id = row.get("user_id")
-        kind = row.get("type")
-        stamp = row.get("timestamp")
-        if not isinstance(user_id, str) or not user_id or kind not in ACTIVITY_TYPES:
-            return None
-        try:
-            moment = stamp if isinstance(stamp, datetime) else parse_iso(str(stamp))
-            moment = _utc(moment)
-        except (ValueError, TypeError):
-            return None
-        carbon = row.get("carbon_kg")
-        if carbon is not None:
-            if isinstance(carbon, bool) or not isinstance(carbon, int | float) or not 0 <= carbon < float("inf"):
-                return None
-            carbon = float(carbon)
-        login = row.get("github_login")
-        login = login if isinstance(login, str) and login else user_id
-        return cls(
-            user_id=user_id,
-            github_login=login,
-            is_bot=bool(row.get("is_bot")) or is_bot_login(login),
-            type=str(kind),
-            counted=row.get("counted") is not False,
-            carbon_kg=carbon,
-            timestamp=moment,
-            lines_changed=_non_negative_int(row.get("lines_added")) + _non_negative_int(row.get("lines_deleted")),
-            duration_s=_non_negative_float(row.get("duration_s")),
-            opens_pr=opens_pull_request(
-                str(kind), row.get("external_id") if isinstance(row.get("external_id"), str) else None
-            ),
-        )
-
 
 def is_bot_login(login: str) -> bool:
     """GitHub App bot accounts have logins ending in ``[bot]`` (e.g. ``dependabot[bot]``)."""
     return login.lower().endswith("[bot]")
-
-
-ACTIVITY_COLUMNS = (
-    "user_id",
-    "external_id",
-    "github_login",
-    "is_bot",
-    "type",
-    "counted",
-    "carbon_kg",
-    "timestamp",
-    "lines_added",
-    "lines_deleted",
-    "duration_s",
-)
-
-
-def _non_negative_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-        return 0
-    return int(value)
-
-
-def _non_negative_float(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0 or value == float("inf"):
-        return 0.0
-    return float(value)
 
 
 @dataclass(slots=True)
@@ -308,38 +245,6 @@ def rank_users(totals: Iterable[UserTotals], *, min_activities: int = 1) -> list
     return [RankedEntry(i, percentile_for(i, n), t) for i, t in enumerate(eligible, start=1)]
 
 
-def _round(value: float) -> float:
-    """12 significant digits: stable across summation order, so unchanged figures compare equal."""
-    return float(f"{value:.12g}")
-
-
-def entry_columns(period: Period, entry: RankedEntry) -> dict[str, Any]:
-    """The leaderboard columns of one ranked entry, except ``updated_at`` (set when the row is written)."""
-    t = entry.totals
-    commits = t.counts["commit"]
-    return {
-        "user_id": t.user_id,
-        "github_login": t.github_login[:100],
-        "period_type": period.type.value,
-        "period_key": period.key,
-        "period_start": to_iso(period.start),
-        "rank": entry.rank,
-        "percentile": round(entry.percentile, 4),
-        "carbon_kg": _round(t.carbon_kg),
-        "activity_count": t.activity_count,
-        "commit_count": commits,
-        "pr_count": t.counts["pr"],
-        "ci_run_count": t.counts["ci_run"],
-        "deployment_count": t.counts["deployment"],
-        "ci_minutes": _round(t.ci_seconds / 60.0),
-        "lines_changed": t.lines_changed,
-        "active_days": len(t.days),
-        "carbon_per_activity_kg": _round(t.carbon_per_activity_kg),
-        "carbon_per_commit_kg": _round(t.carbon_kg / commits) if commits else None,
-        "carbon_per_kloc_kg": _round(t.carbon_kg * 1000.0 / t.lines_changed) if t.lines_changed else None,
-    }
-
-
 def periods_to_refresh(
     period_types: Sequence[PeriodType], now: datetime, *, settle: timedelta = timedelta(hours=12)
 ) -> list[Period]:
@@ -353,6 +258,6 @@ def periods_to_refresh(
         current = period_for(period_type, now)
         out.append(current)
         before = previous_period(current)
-        if before is not None and _utc(now) - current.start < settle:
+        if before is not None and utc(now) - current.start < settle:
             out.append(before)
     return out

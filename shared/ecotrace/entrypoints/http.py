@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..adapters.appwrite_store import AppwriteStore, make_client
+from ..domain.invocation import Invocation
 from ..errors import EcoTraceError, UnauthorizedError, ValidationError
 from ..settings import Settings
 
@@ -22,24 +21,7 @@ log = logging.getLogger("ecotrace")
 
 MAX_JSON_BODY = 1024 * 1024  # direct executions from the frontend: 1 MiB is plenty
 
-
-@dataclass(frozen=True)
-class Invocation:
-    """Who called and how, from the headers Appwrite sets (they cannot be forged by callers)."""
-
-    trigger: str  # http | schedule | event
-    user_id: str | None  # set for executions by a signed-in user
-    event: str | None
-    key: str | None  # per-execution API key carrying the function's scopes
-
-    @classmethod
-    def from_headers(cls, headers: Mapping[str, str]) -> Invocation:
-        return cls(
-            trigger=headers.get("x-appwrite-trigger", "http") or "http",
-            user_id=headers.get("x-appwrite-user-id") or None,
-            event=headers.get("x-appwrite-event") or None,
-            key=headers.get("x-appwrite-key") or None,
-        )
+__all__ = ["Invocation", "error_response", "request_json", "settings_from_env", "store_for"]
 
 
 def settings_from_env() -> Settings:

@@ -11,7 +11,7 @@ from ..adapters.github_api import enricher_from_token
 from ..clock import Clock, utc_now
 from ..ports import Store
 from ..services.api_integrations import resolver_for
-from ..services.calculate import carbon_for_ingest, config_from_settings
+from ..services.carbon import carbon_for_ingest, config_from_settings
 from ..services.ingest import WebhookIngest
 from ..settings import Settings
 

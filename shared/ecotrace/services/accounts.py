@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 from appwrite.query import Query
 
-from ..clock import Clock, to_iso, utc_now
+from ..clock import Clock, utc_now
 from ..errors import ConflictError, NotFoundError, ValidationError
-from ..ports import ROW_ID, Row, Store
+from ..ports import ROW_ID, Store
+from ..tables import activities, calculations, user_stats, users
+from ..tables.permissions import permissions_of, read_permission, with_permission
 
-USERS = "users"
-OWNED_TABLES = ("activities", "calculations")
-USER_STATS = "user_stats"
+OWNED_TABLES = (activities.NAME, calculations.NAME)
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,6 @@ class LinkResult:
     account_id: str
     created_user: bool
     granted: dict[str, int] = field(default_factory=dict)  # rows per table that got the permission now
-
-
-def read_permission(account_id: str) -> str:
-    return f'read("user:{account_id}")'
-
-
-def _with(perms: object, permission: str) -> list[str] | None:
-    """The row's permissions plus ``permission``, or None when it already has it."""
-    current = [str(p) for p in perms] if isinstance(perms, list) else []
-    return None if permission in current else [*current, permission]
 
 
 def link_account(
@@ -62,44 +52,39 @@ def link_account(
     permission = read_permission(account_id)
     granted: dict[str, int] = {}
 
-    row = store.get(USERS, user_id)
+    row = store.get(users.NAME, user_id)
     created = False
     if row is None:
         if not login:
             raise NotFoundError(f"no users row {user_id}: pass the GitHub login to create it")
-        data: Row = {
-            "github_id": gid,
-            "username": login[:100],
-            "account_id": account_id,
-            "is_bot": login.lower().endswith("[bot]"),
-            "first_seen_at": to_iso(clock()),
-        }
+        data = users.signup_row(gid, login, account_id, clock())
         try:
-            store.create(USERS, user_id, data, permissions=[permission])
+            store.create(users.NAME, user_id, data, permissions=[permission])
             created = True
         except ConflictError:  # a delivery created it in the meantime
-            row = store.get(USERS, user_id)
+            row = store.get(users.NAME, user_id)
     if row is not None:
-        linked = row.get("account_id")
+        linked = users.account_of(row)
         if linked and linked != account_id:
             raise ConflictError(f"GitHub user {gid} is already linked to another account")
-        perms = _with(row.get("$permissions"), permission)
+        perms = with_permission(row, permission)
         if linked != account_id or perms is not None:
-            store.update(USERS, user_id, {"account_id": account_id}, permissions=perms or list(row["$permissions"]))
-            granted[USERS] = 1
+            kept = perms or permissions_of(row)
+            store.update(users.NAME, user_id, {"account_id": account_id}, permissions=kept)
+            granted[users.NAME] = 1
 
     for table in OWNED_TABLES:
         count = 0
         for owned in list(store.iterate(table, [Query.equal("user_id", user_id)])):
-            perms = _with(owned.get("$permissions"), permission)
+            perms = with_permission(owned, permission)
             if perms is not None:
                 store.update(table, str(owned["$id"]), {}, permissions=perms)
                 count += 1
         granted[table] = count
-    stats = store.get(USER_STATS, user_id)
+    stats = store.get(user_stats.NAME, user_id)
     if stats is not None:
-        perms = _with(stats.get("$permissions"), permission)
+        perms = with_permission(stats, permission)
         if perms is not None:
-            store.update(USER_STATS, user_id, {}, permissions=perms)
-            granted[USER_STATS] = 1
+            store.update(user_stats.NAME, user_id, {}, permissions=perms)
+            granted[user_stats.NAME] = 1
     return LinkResult(user_id=user_id, account_id=account_id, created_user=created, granted=granted)

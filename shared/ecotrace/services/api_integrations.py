@@ -23,8 +23,8 @@ from typing import Any
 
 from ..adapters.aws_carbon import AwsCarbonSource, boto3_available, summarise
 from ..clock import utc_now
+from ..domain.invocation import Invocation
 from ..domain.models import EmissionFactor
-from ..entrypoints.http import Invocation
 from ..errors import EcoTraceError, ForbiddenError, NotConfiguredError, UnauthorizedError, ValidationError
 from ..ports import Store
 from ..resilience import CircuitBreaker

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -35,27 +34,21 @@ from appwrite.query import Query
 
 from ..clock import Clock, parse_iso, to_iso, utc_now
 from ..domain.ranking import (
-    ACTIVITY_COLUMNS,
-    ActivityFacts,
     Period,
     PeriodTally,
     PeriodType,
-    entry_columns,
     leaderboard_row_id,
     periods_to_refresh,
     rank_users,
 )
 from ..errors import EcoTraceError, NotFoundError, ValidationError
 from ..ports import MAX_BATCH, Row, Store
+from ..tables import activities, leaderboards, users
 
 log = logging.getLogger(__name__)
 
-ACTIVITIES = "activities"
-LEADERBOARDS = "leaderboards"
-USERS = "users"
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_TIME_BUDGET_S = 45.0  # of the function's 60 s timeout; the rest is left for the writes
-_DATETIME_COLUMNS = frozenset({"period_start"})
 
 
 class TimeBudgetExceededError(EcoTraceError):
@@ -158,26 +151,6 @@ class LeaderboardRun:
         return asdict(self)
 
 
-def _same(column: str, old: Any, new: Any) -> bool:
-    if old is None or new is None:
-        return old is None and new is None
-    if column in _DATETIME_COLUMNS:
-        try:
-            return parse_iso(str(old)) == parse_iso(str(new))
-        except ValueError:
-            return False
-    if isinstance(new, float) or isinstance(old, float):
-        try:
-            return math.isclose(float(old), float(new), rel_tol=1e-9, abs_tol=1e-15)
-        except (TypeError, ValueError):
-            return False
-    return bool(old == new)
-
-
-def unchanged(stored: Mapping[str, Any], columns: Mapping[str, Any]) -> bool:
-    return all(_same(key, stored.get(key), value) for key, value in columns.items())
-
-
 def update_leaderboards(
     store: Store,
     request: RunRequest | None = None,
@@ -203,25 +176,25 @@ def update_leaderboards(
     tallies = {p: PeriodTally(p) for p in periods}
     bounded = [p for p in periods if p.end is not None]
     unbounded = [p for p in periods if p.end is None]
-    select = Query.select(["$id", *ACTIVITY_COLUMNS])
+    select = Query.select(["$id", *activities.RANKING_COLUMNS])
     bots = bot_user_ids(store)
     ranked_users: set[str] = set()
 
     def scan(queries: list[str], targets: list[PeriodTally], written: list[Period]) -> None:
-        for row in store.iterate(ACTIVITIES, queries, page_size=options.page_size):
+        for row in store.iterate(activities.NAME, queries, page_size=options.page_size):
             run.activities_read += 1
             if options.time_budget_s is not None and run.activities_read % options.page_size == 0:
                 _check_budget(monotonic() - started, options.time_budget_s, run.activities_read, written)
-            fact = ActivityFacts.from_row(row)
+            fact = activities.facts_from_row(row)
             if fact is None:
                 run.malformed_activities += 1
                 continue
             if fact.user_id in bots and not fact.is_bot:
                 fact = dataclasses.replace(fact, is_bot=True)
             seen = False
-            for t in targets:
-                if t.period.contains(fact.timestamp):
-                    t.add(fact)
+            for target in targets:
+                if target.period.contains(fact.timestamp):
+                    target.add(fact)
                     seen = True
             if seen and not fact.is_bot and fact.counted and fact.carbon_kg is None:
                 run.pending_activities += 1
@@ -277,48 +250,48 @@ def _check_budget(elapsed_s: float, budget_s: float, read: int, written: list[Pe
 def bot_user_ids(store: Store) -> frozenset[str]:
     """Users labelled as bots in the ``users`` table, whatever their activity rows say (few rows)."""
     queries = [Query.equal("is_bot", True), Query.select(["$id"])]
-    return frozenset(str(row["$id"]) for row in store.iterate(USERS, queries, page_size=MAX_BATCH))
+    return frozenset(str(row["$id"]) for row in store.iterate(users.NAME, queries, page_size=MAX_BATCH))
 
 
 def stored_entries(store: Store, period: Period, page_size: int = MAX_BATCH) -> dict[str, Row]:
     queries = [Query.equal("period_type", period.type.value), Query.equal("period_key", period.key)]
-    return {str(row["$id"]): row for row in store.iterate(LEADERBOARDS, queries, page_size=page_size)}
+    return {str(row["$id"]): row for row in store.iterate(leaderboards.NAME, queries, page_size=page_size)}
 
 
 def _write_period(
-    store: Store, t: PeriodTally, options: LeaderboardOptions, written_at: str, ranked_users: set[str]
+    store: Store, period_tally: PeriodTally, options: LeaderboardOptions, written_at: str, ranked_users: set[str]
 ) -> PeriodReport:
-    period = t.period
-    ranked = rank_users(t.users.values(), min_activities=options.min_activities)
+    period = period_tally.period
+    ranked = rank_users(period_tally.users.values(), min_activities=options.min_activities)
     ranked_users.update(e.totals.user_id for e in ranked)
     report = PeriodReport(
         period_type=period.type.value,
         period_key=period.key,
         period_start=to_iso(period.start),
         users_ranked=len(ranked),
-        users_below_minimum=len(t.users) - len(ranked),
-        pending_activities=t.pending,
-        bot_activities_skipped=t.bots_skipped,
-        not_counted_skipped=t.not_counted,
+        users_below_minimum=len(period_tally.users) - len(ranked),
+        pending_activities=period_tally.pending,
+        bot_activities_skipped=period_tally.bots_skipped,
+        not_counted_skipped=period_tally.not_counted,
     )
     stored = stored_entries(store, period, page_size=options.page_size)
     wanted: dict[str, dict[str, Any]] = {}
     for entry in ranked:
         row_id = leaderboard_row_id(period.type, period.key, entry.totals.user_id)
-        wanted[row_id] = entry_columns(period, entry)
+        wanted[row_id] = leaderboards.entry_columns(period, entry)
 
     for row_id in sorted(set(stored) - set(wanted)):
         with contextlib.suppress(NotFoundError):  # another run removed it first
-            store.delete(LEADERBOARDS, row_id)
+            store.delete(leaderboards.NAME, row_id)
         report.rows_removed += 1
 
     changed: list[Row] = []
     for row_id, columns in wanted.items():  # rank order
         old = stored.get(row_id)
-        if old is not None and unchanged(old, columns):
+        if old is not None and leaderboards.unchanged(old, columns):
             report.rows_unchanged += 1
             continue
-        changed.append({"$id": row_id, **columns, "updated_at": written_at})
+        changed.append(leaderboards.to_row(row_id, columns, written_at))
     _bulk_upsert(store, changed)
     report.rows_written = len(changed)
     return report
@@ -329,7 +302,7 @@ def _bulk_upsert(store: Store, rows: Iterable[Row]) -> None:
     for row in rows:
         batch.append(row)
         if len(batch) == MAX_BATCH:
-            store.bulk_upsert(LEADERBOARDS, batch)
+            store.bulk_upsert(leaderboards.NAME, batch)
             batch = []
     if batch:
-        store.bulk_upsert(LEADERBOARDS, batch)
+        store.bulk_upsert(leaderboards.NAME, batch)

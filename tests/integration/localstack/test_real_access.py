@@ -16,8 +16,7 @@ import pytest
 from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
 
-from ecotrace.services.accounts import read_permission
-from ecotrace.services.ingest import owner_permissions
+from ecotrace.tables.permissions import owner_permissions, read_permission
 from ecotrace_local.testing import StackHandle, run_stack
 from tests.integration.localstack.ls_support import REPO_ROOT
 

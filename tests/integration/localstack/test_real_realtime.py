@@ -14,7 +14,7 @@ from typing import Any
 import websockets
 from appwrite.services.tables_db import TablesDB
 
-from ecotrace.services.ingest import owner_permissions
+from ecotrace.tables.permissions import owner_permissions
 from ecotrace_local.testing import StackHandle, run_stack
 from tests.integration.localstack.ls_support import REPO_ROOT
 from tests.integration.localstack.test_real_access import SCHEMA, minimal_row

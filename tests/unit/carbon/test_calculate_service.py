@@ -11,8 +11,10 @@ from ecotrace.domain.carbon import calculation_id, default_methodology
 from ecotrace.domain.models import Activity, EmissionFactor
 from ecotrace.entrypoints.http import Invocation
 from ecotrace.errors import ConflictError, NotFoundError, StorageError, UnauthorizedError, ValidationError
-from ecotrace.services.calculate import CarbonCalculator, activity_from_row, carbon_for_ingest
-from ecotrace.services.ingest import activity_row
+from ecotrace.services.calculate import CarbonCalculator
+from ecotrace.services.carbon import carbon_for_ingest
+from ecotrace.tables.activities import from_row as activity_from_row
+from ecotrace.tables.activities import to_row as activity_row
 from tests.fakes.memory_store import MemoryStore
 from tests.unit.carbon.carbon_builders import NOW, make_activity, make_factor
 

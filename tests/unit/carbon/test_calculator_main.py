@@ -12,7 +12,7 @@ import pytest
 
 from ecotrace.domain.carbon import default_methodology
 from ecotrace.domain.models import EmissionFactor
-from ecotrace.services.ingest import activity_row
+from ecotrace.tables.activities import to_row as activity_row
 from tests.fakes.memory_store import MemoryStore
 from tests.unit.carbon.carbon_builders import make_activity, make_factor
 

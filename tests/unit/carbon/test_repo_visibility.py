@@ -11,8 +11,11 @@ import pytest
 
 from ecotrace.domain.carbon import calculate, plan_for
 from ecotrace.domain.models import Confidence
-from ecotrace.services.calculate import CarbonCalculator, DescribedActivity, activity_from_row, calculate_activity
-from ecotrace.services.ingest import activity_row
+from ecotrace.services.calculate import CarbonCalculator
+from ecotrace.services.calculate_requests import DescribedActivity
+from ecotrace.services.carbon import calculate_activity
+from ecotrace.tables.activities import from_row as activity_from_row
+from ecotrace.tables.activities import to_row as activity_row
 from tests.unit.carbon.carbon_builders import EASTUS_G_PER_KWH, NOW, REPO_ROOT, make_activity, make_factor
 
 # Hand formula for a 10-minute job at 415.755 g/kWh, from the cited coefficients (see test_golden.py):

@@ -5,17 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ecotrace.domain.carbon import (
-    activity_carbon_columns,
-    apply_result,
-    calculate,
-    calculation_id,
-    calculation_row,
-    default_methodology,
-    plan_for,
-)
+from ecotrace.domain.carbon import apply_result, calculate, calculation_id, default_methodology, plan_for
 from ecotrace.domain.models import Activity
 from ecotrace.ports import check_row_id
+from ecotrace.tables.activities import carbon_columns as activity_carbon_columns
+from ecotrace.tables.calculations import to_row as calculation_row
 from tests.unit.carbon.carbon_builders import NOW, REPO_ROOT, make_activity, make_factor
 
 TABLES = {t["$id"]: t for t in json.loads((REPO_ROOT / "schema/tables.json").read_text(encoding="utf-8"))["tables"]}

@@ -15,9 +15,10 @@ from ecotrace.adapters.electricity_maps import ElectricityMapsClient
 from ecotrace.adapters.shipped_factors import ShippedFactors
 from ecotrace.entrypoints.http import Invocation
 from ecotrace.resilience import retry_policy
-from ecotrace.services.calculate import CarbonCalculator, carbon_for_ingest
+from ecotrace.services.calculate import CarbonCalculator
+from ecotrace.services.carbon import carbon_for_ingest
 from ecotrace.services.emission_factors import EmissionFactorResolver
-from ecotrace.services.ingest import activity_row
+from ecotrace.tables.activities import to_row as activity_row
 from tests.fakes.memory_store import MemoryStore
 from tests.unit.carbon.carbon_builders import NOW, make_activity
 

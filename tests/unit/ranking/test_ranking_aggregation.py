@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecotrace.domain.ranking import ActivityFacts, PeriodType, entry_columns, period_for, rank_users, tally
+from ecotrace.domain.ranking import ActivityFacts, PeriodType, period_for, rank_users, tally
+from ecotrace.tables.activities import facts_from_row
+from ecotrace.tables.leaderboards import entry_columns
 
 WEEK = period_for(PeriodType.WEEKLY, datetime(2026, 11, 25, tzinfo=UTC))  # 2026-11-23 .. 2026-11-30
 
@@ -33,7 +35,7 @@ def row(**overrides: Any) -> dict[str, Any]:
 
 
 def facts(*rows: dict[str, Any]) -> list[ActivityFacts]:
-    out = [ActivityFacts.from_row(r) for r in rows]
+    out = [facts_from_row(r) for r in rows]
     assert all(f is not None for f in out)
     return [f for f in out if f is not None]
 
@@ -151,13 +153,11 @@ def test_a_zero_carbon_user_ranks_with_a_zero_score() -> None:
     ],
 )
 def test_malformed_rows_are_rejected_not_crashed_on(bad: dict[str, Any]) -> None:
-    assert ActivityFacts.from_row(row(**bad)) is None
+    assert facts_from_row(row(**bad)) is None
 
 
 def test_missing_optional_columns_take_the_schema_defaults() -> None:
-    fact = ActivityFacts.from_row(
-        {"user_id": "gh_1", "type": "pr", "timestamp": "2026-11-24T10:00:00+00:00", "carbon_kg": 1}
-    )
+    fact = facts_from_row({"user_id": "gh_1", "type": "pr", "timestamp": "2026-11-24T10:00:00+00:00", "carbon_kg": 1})
     assert fact is not None
     assert (fact.is_bot, fact.counted, fact.github_login, fact.lines_changed, fact.duration_s) == (
         False,
@@ -188,7 +188,7 @@ def test_missing_optional_columns_take_the_schema_defaults() -> None:
     )
 )
 def test_from_row_never_raises_on_arbitrary_values(data: dict[str, Any]) -> None:
-    fact = ActivityFacts.from_row(data)
+    fact = facts_from_row(data)
     if fact is not None:
         assert fact.lines_changed >= 0
         assert fact.duration_s >= 0

@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecotrace.domain.ranking import PeriodType, RankedEntry, UserTotals, entry_columns, period_for
-from ecotrace.services.leaderboard import unchanged
+from ecotrace.domain.ranking import PeriodType, RankedEntry, UserTotals, period_for
+from ecotrace.tables.leaderboards import entry_columns, unchanged
 
 MONTH = period_for(PeriodType.MONTHLY, datetime(2026, 11, 25, tzinfo=UTC))
 

@@ -4,7 +4,7 @@ Typical use (the service layer does this)::
 
     plan = plan_for(activity, config)
     result = calculate(plan, factors.resolve(plan.region), now)
-    columns = activity_carbon_columns(result); row = calculation_row(result)
+    activity = apply_result(activity, result)  # ecotrace.tables stores it: activity columns + calculations row
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ from .result import (
     CarbonResult,
     EnergyBreakdown,
     FactorUsed,
-    activity_carbon_columns,
     apply_result,
     calculation_id,
-    calculation_row,
 )
 
 __all__ = [
@@ -36,11 +34,9 @@ __all__ = [
     "Plan",
     "RunnerProfile",
     "SelfHostedConfig",
-    "activity_carbon_columns",
     "apply_result",
     "calculate",
     "calculation_id",
-    "calculation_row",
     "default_methodology",
     "estimate",
     "plan_for",

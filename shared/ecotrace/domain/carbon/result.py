@@ -1,16 +1,14 @@
-"""The result of one calculation, and its two storage shapes: the activity's carbon columns and a
-``calculations`` row (the audit trail)."""
+"""The result of one calculation, and the activity it is applied to. How a result is stored (the activity's
+carbon columns, the ``calculations`` audit row) is ``ecotrace.tables``' business."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...clock import to_iso
 from ..models import Activity, ActivityType, Confidence, EmissionFactor
 
 SCI_UNITS: dict[ActivityType, str] = {
@@ -102,24 +100,6 @@ def calculation_id(activity_id: str, methodology_version: str) -> str:
     return "c" + digest
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False, default=str)
-
-
-def activity_carbon_columns(result: CarbonResult) -> dict[str, Any]:
-    """The activity row's carbon columns, as stored (datetimes in Appwrite's ISO form)."""
-    return {
-        "carbon_kg": result.carbon_kg,
-        "carbon_kg_low": result.carbon_kg_low,
-        "carbon_kg_high": result.carbon_kg_high,
-        "energy_kwh": result.energy_kwh,
-        "calculation_confidence": result.confidence.value,
-        "methodology_version": result.methodology_version,
-        "calculation_id": result.calculation_id,
-        "calculated_at": to_iso(result.calculated_at),
-    }
-
-
 def apply_result(activity: Activity, result: CarbonResult) -> Activity:
     """The activity with its carbon fields filled from ``result``."""
     return activity.model_copy(
@@ -134,50 +114,3 @@ def apply_result(activity: Activity, result: CarbonResult) -> Activity:
             "calculated_at": result.calculated_at,
         }
     )
-
-
-def calculation_row(result: CarbonResult) -> dict[str, Any]:
-    """The ``calculations`` row (with ``$id``; the caller sets ``$permissions``)."""
-    factor = result.emission_factor
-    breakdown = {
-        "compute_kwh": result.energy.compute_kwh,
-        "memory_kwh": result.energy.memory_kwh,
-        "network_kwh": result.energy.network_kwh,
-        "storage_kwh": result.energy.storage_kwh,
-        "embodied_kg": result.energy.embodied_kg,
-        "pue": result.energy.pue,
-        "total_kwh_low": result.energy_kwh_low,
-        "total_kwh_high": result.energy_kwh_high,
-    }
-    factor_json = {
-        "value_g_per_kwh": factor.g_co2e_per_kwh,
-        "region": factor.region,
-        "zone": factor.zone,
-        "source": factor.source,
-        "source_detail": factor.source_detail,
-        "year": factor.year,
-        "fetched_at": to_iso(factor.fetched_at),
-        "confidence": factor.confidence.value,
-        "confidence_reason": factor.confidence_reason,
-        "stale": factor.stale,
-    }
-    return {
-        "$id": result.calculation_id,
-        "activity_id": result.activity_id,
-        "user_id": result.user_id,
-        "activity_type": result.activity_type.value,
-        "methodology_version": result.methodology_version,
-        "carbon_kg": result.carbon_kg,
-        "carbon_kg_low": result.carbon_kg_low,
-        "carbon_kg_high": result.carbon_kg_high,
-        "energy_kwh": result.energy_kwh,
-        "energy_breakdown": _json(breakdown),
-        "emission_factor": _json(factor_json),
-        "grid_intensity_g_per_kwh": factor.g_co2e_per_kwh,
-        "emission_factor_source": factor.source[:64],
-        "confidence": result.confidence.value,
-        "confidence_reasons": _json(list(result.confidence_reasons)),
-        "inputs": _json(result.inputs),
-        "sci_functional_unit": result.sci_functional_unit,
-        "calculated_at": to_iso(result.calculated_at),
-    }

@@ -1,0 +1,102 @@
+"""The one transaction of a counted delivery, planned as data. Pure: no store, no clock, no closures.
+
+:func:`plan` takes what was read (the stored rows of the delivery's activity ids, the sender's ``users`` row,
+the ``user_stats`` rows it changes), the new activities (already enriched) and their carbon, and returns an
+:class:`IngestPlan`: the writes in order (sender's ``users`` row, new ``activities`` rows, rewritten run rows,
+un-count markers, then the carbon write: ``calculations`` and ``user_stats``). :func:`apply_plan` stages them.
+The delivery's own completion is the ledger's (``ledger.DeliveryLedger.completion``), staged after them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ...domain.github import DeliveryHeaders, Extraction
+from ...domain.models import Activity
+from ...domain.stats import StatsChange
+from ...ports import BulkCreate, Create, Row, Transaction, Update, Write
+from ...tables import activities, deliveries, users
+from ...tables.permissions import owner_permissions
+from ..carbon import CarbonOutcome, CarbonWrite
+from .ci_runs import account_runs, uncounted_run
+
+
+@dataclass(frozen=True)
+class StoredRows:
+    """What the plan reads: rows as the store returned them."""
+
+    activities: Mapping[str, Row]  # of the delivery's activity ids and its jobs' run row ids, where they exist
+    user: Row | None  # the sender's users row
+    stats: Mapping[str, Row | None] = field(default_factory=dict)  # user_stats rows by user id (None: no row yet)
+
+
+@dataclass(frozen=True)
+class IngestPlan:
+    created: tuple[Activity, ...]  # the delivery's new activities as written (with carbon when it was calculated)
+    already_recorded: tuple[str, ...]  # ids of the delivery's activities another delivery already wrote
+    updated: tuple[str, ...]  # ids of existing rows rewritten (filled-in placeholders, un-counted runs)
+    writes: tuple[Write, ...]
+
+
+def new_activities(extraction: Extraction, stored: Mapping[str, Row]) -> list[Activity]:
+    """The delivery's activities that have no row yet."""
+    return [a for a in extraction.activities if a.id not in stored]
+
+
+def plan(
+    extraction: Extraction,
+    delivery: DeliveryHeaders,
+    stored: StoredRows,
+    new: Sequence[Activity],
+    now: datetime,
+    carbon: Sequence[tuple[Activity, Row]] = (),
+) -> IngestPlan:
+    """The writes of one counted delivery. ``new`` are :func:`new_activities` (possibly enriched); ``carbon`` pairs
+    some of them, with their carbon filled in, with their ``calculations`` rows."""
+    actor = extraction.actor
+    if actor is None:
+        raise ValueError("a counted delivery always has a sender")
+    perms = owner_permissions(users.account_of(stored.user) if stored.user else None)
+    runs = account_runs(extraction, stored.activities, has_new=bool(new))
+    filled_ids = {run.id for run in runs.filled}
+    already = [a.id for a in extraction.activities if a.id in stored.activities and a.id not in filled_ids]
+
+    stats: dict[str, StatsChange] = {actor.user_id: StatsChange(actor.login)}
+    for run in runs.uncounted:
+        stats.setdefault(run.user_id, StatsChange(run.github_login)).count(run, sign=-1)
+    for activity in new:
+        if activity.counted:
+            stats[actor.user_id].count(activity)
+    with_carbon = {activity.id: (activity, row) for activity, row in carbon}
+    created = [with_carbon[a.id][0] if a.id in with_carbon else a for a in new]
+    outcomes = [CarbonOutcome(*with_carbon[a.id], tuple(perms)) for a in new if a.id in with_carbon]
+
+    writes: list[Write] = []
+    if stored.user is None:
+        writes.append(Create(users.NAME, actor.user_id, users.new_row(actor, now)))
+    elif (changes := users.profile_changes(stored.user, actor)) is not None:
+        writes.append(Update(users.NAME, actor.user_id, changes))
+    rows = [activities.to_row(a, perms) for a in [*created, *runs.placeholders]]
+    if rows:
+        writes.append(BulkCreate(activities.NAME, tuple(rows)))
+    for run in runs.filled:
+        writes.append(Update(activities.NAME, run.id, activities.rewrite_row(run)))
+    for run in runs.uncounted:
+        after, changed = uncounted_run(run)
+        writes.append(Update(activities.NAME, run.id, activities.columns(after, changed)))
+    for run in runs.uncounted:
+        writes.append(Create(deliveries.NAME, *deliveries.uncount_marker(run.id, delivery, now)))
+    carbon_write = CarbonWrite(outcomes, stats)
+    writes.extend(carbon_write.writes(stored.stats, create_stats=True, stats_permissions={actor.user_id: perms}))
+    return IngestPlan(
+        created=tuple(created),
+        already_recorded=tuple(already),
+        updated=tuple(run.id for run in runs.updated),
+        writes=tuple(writes),
+    )
+
+
+def apply_plan(ingest_plan: IngestPlan, tx: Transaction) -> None:
+    tx.stage(*ingest_plan.writes)

@@ -1,0 +1,172 @@
+"""``WebhookIngest``: one GitHub delivery in, at most one transaction of rows out (see the package docstring)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from ...clock import Clock, utc_now
+from ...domain.github import MAX_BODY_BYTES, DeliveryHeaders, Extraction, Outcome, decode_payload, extract
+from ...domain.models import Activity, ActivityType
+from ...domain.signature import verify
+from ...errors import (
+    ConflictError,
+    EcoTraceError,
+    NotConfiguredError,
+    PayloadTooLargeError,
+    StorageError,
+    ValidationError,
+)
+from ...ports import Row, Store
+from ...tables import activities, user_stats, users
+from ..carbon import IngestCarbon
+from . import responses
+from .ci_runs import account_runs
+from .ledger import LEASE_S, ClaimStatus, DeliveryLedger
+from .plan import IngestPlan, StoredRows, apply_plan, new_activities, plan
+from .responses import IngestResult
+
+log = logging.getLogger(__name__)
+
+INSECURE_VARIABLE = "ECOTRACE_INSECURE_ALLOW_UNSIGNED"
+INSECURE_WARNING = (
+    f"INSECURE: signatures are not checked ({INSECURE_VARIABLE}=1 and no GITHUB_WEBHOOK_SECRET); local use only"
+)
+
+
+class CommitEnricher(Protocol):
+    """Fills in real line counts for new commit activities (``lines_estimated=False`` where it could)."""
+
+    def enrich(self, repo_full_name: str, commits: Sequence[Activity]) -> list[Activity]: ...
+
+
+class WebhookIngest:
+    """One GitHub delivery in, at most one transaction of rows out. Dependencies are passed in."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        secret: str | None,
+        allow_unsigned: bool = False,
+        clock: Clock = utc_now,
+        carbon: IngestCarbon | None = None,
+        enricher: CommitEnricher | None = None,
+        lease_s: float = LEASE_S,
+    ) -> None:
+        self.store = store
+        self._secret = secret
+        self.allow_unsigned = allow_unsigned
+        self.clock = clock
+        self.carbon = carbon
+        self.enricher = enricher
+        self.ledger = DeliveryLedger(store, clock=clock, lease_s=lease_s)
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"WebhookIngest(store={self.store!r}, signed={self._secret is not None})"
+
+    # ---- the edge -------------------------------------------------------------------------------------
+    def handle(self, body: bytes, headers: Mapping[str, str]) -> IngestResult:
+        low = {str(k).lower(): str(v) for k, v in headers.items()}
+        if len(body) > MAX_BODY_BYTES:
+            raise PayloadTooLargeError(f"delivery is {len(body)} bytes; GitHub never sends more than {MAX_BODY_BYTES}")
+        if self._secret:
+            verify(self._secret, body, low.get("x-hub-signature-256"))
+        elif self.allow_unsigned:
+            log.warning("INSECURE: accepting an unsigned webhook delivery (%s=1)", INSECURE_VARIABLE)
+        else:
+            raise NotConfiguredError(
+                "GITHUB_WEBHOOK_SECRET is not set, so every delivery is refused: set it to the webhook's secret"
+            )
+        head = DeliveryHeaders.parse(low)
+        payload = decode_payload(body, head.content_type)
+        extraction = extract(head.event, payload, head.delivery_id)
+        if extraction.outcome is Outcome.ACTIVITIES:
+            result = self._process(head, extraction, body)
+        else:
+            recorded = self.ledger.record_ignored(head, extraction)
+            result = responses.uncounted(head, extraction, recorded=recorded)
+        if not self._secret:  # only reachable in the explicit insecure mode: say so in every answer too
+            result.body["warning"] = INSECURE_WARNING
+        return result
+
+    def replay(self, row: Row) -> IngestResult:
+        """Run a kept ``webhook_deliveries`` row through the same path as a live delivery."""
+        body, headers = self.ledger.replay_request(row)
+        return self.handle(body, headers)
+
+    # ---- counted events -------------------------------------------------------------------------------
+    def _process(self, head: DeliveryHeaders, extraction: Extraction, body: bytes) -> IngestResult:
+        claim = self.ledger.claim(head, extraction, body)
+        if claim.status is ClaimStatus.DUPLICATE:
+            return responses.duplicate(head, extraction, claim.record)
+        if claim.status is ClaimStatus.IN_PROGRESS:
+            return responses.in_progress(head)
+        enriched: dict[str, Activity] = {}
+        try:
+            for attempt in (1, 2):
+                try:
+                    ingest_plan = self._plan(head, extraction, enriched)
+                    with self.store.transaction() as tx:
+                        apply_plan(ingest_plan, tx)
+                        tx.stage(self.ledger.completion(head, len(ingest_plan.created)))
+                    break
+                except ConflictError:
+                    if attempt == 2:
+                        raise
+                    log.info("delivery %s met a concurrent write; re-reading once", head.delivery_id)
+        except ConflictError as exc:
+            self.ledger.fail(head, f"conflict: {exc.message}")
+            raise StorageError(f"delivery {head.delivery_id} conflicted twice with concurrent writes") from exc
+        except StorageError as exc:
+            self.ledger.fail(head, exc.message)
+            raise StorageError(f"{exc.message}; the delivery is kept for replay", details=exc.details) from exc
+        except ValidationError as exc:  # the store refused data derived from this payload
+            self.ledger.fail(head, exc.message)
+            raise
+        return responses.processed(head, extraction, ingest_plan)
+
+    def _plan(self, head: DeliveryHeaders, extraction: Extraction, enriched: dict[str, Activity]) -> IngestPlan:
+        """Read what the delivery's rows depend on, run the I/O steps (enrichment, carbon), then plan purely."""
+        stored = self._read(extraction)
+        now = self.clock()
+        new = self._enrich(extraction, new_activities(extraction, stored.activities), enriched)
+        return plan(extraction, head, stored, new, now, carbon=self._carbon(new))
+
+    def _read(self, extraction: Extraction) -> StoredRows:
+        actor = extraction.actor
+        if actor is None:
+            raise ValueError("a counted delivery always has a sender")
+        wanted = [a.id for a in extraction.activities] + [link.run_row_id for link in extraction.run_links]
+        existing = self.store.get_many(activities.NAME, wanted)
+        user_row = self.store.get(users.NAME, actor.user_id)
+        stats: dict[str, Row | None] = {actor.user_id: self.store.get(user_stats.NAME, actor.user_id)}
+        has_new = bool(new_activities(extraction, existing))
+        for run in account_runs(extraction, existing, has_new=has_new).uncounted:  # their owners' totals change
+            if run.user_id not in stats:
+                stats[run.user_id] = self.store.get(user_stats.NAME, run.user_id)
+        return StoredRows(existing, user_row, stats)
+
+    def _enrich(self, extraction: Extraction, new: list[Activity], enriched: dict[str, Activity]) -> list[Activity]:
+        commits = [a for a in new if a.type is ActivityType.COMMIT and a.id not in enriched]
+        if self.enricher is not None and commits and extraction.repo_full_name:
+            try:
+                for activity in self.enricher.enrich(extraction.repo_full_name, commits):
+                    enriched[activity.id] = activity
+            except EcoTraceError as exc:  # enrichment is a bonus: estimates stay
+                log.warning("commit enrichment skipped: %s", exc.message)
+        return [enriched.get(a.id, a) for a in new]
+
+    def _carbon(self, new: Sequence[Activity]) -> list[tuple[Activity, Row]]:
+        """The counted new activities with carbon, each with its ``calculations`` row; none when the step fails
+        (the calculator's row trigger fills them in later)."""
+        counted = [a for a in new if a.counted]
+        if self.carbon is None or not counted:
+            return []
+        try:
+            filled, rows = self.carbon(counted)
+            return list(zip(filled, rows, strict=True))
+        except (EcoTraceError, ArithmeticError, ValueError) as exc:
+            log.warning("carbon at ingest skipped (filled in later): %s", exc)
+            return []

@@ -1,0 +1,74 @@
+"""The ``leaderboards`` table: one row per ranked user and period, id from ``domain.ranking.leaderboard_row_id``.
+
+Figures are rounded to 12 significant digits, so totals summed in another order compare equal and an unchanged
+entry is not rewritten (each write is a realtime event dashboards react to).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ..clock import parse_iso, to_iso
+from ..domain.ranking import ACTIVITY_TYPES, Period, RankedEntry
+from ..domain.stats import count_total
+from ..ports import Row
+
+NAME = "leaderboards"
+_DATETIME_COLUMNS = frozenset({"period_start"})
+
+
+def _round(value: float) -> float:
+    """12 significant digits: stable across summation order, so unchanged figures compare equal."""
+    return float(f"{value:.12g}")
+
+
+def entry_columns(period: Period, entry: RankedEntry) -> dict[str, Any]:
+    """The leaderboard columns of one ranked entry, except ``updated_at`` (set when the row is written)."""
+    totals = entry.totals
+    commits = totals.counts["commit"]
+    lines = totals.lines_changed
+    return {
+        "user_id": totals.user_id,
+        "github_login": totals.github_login[:100],
+        "period_type": period.type.value,
+        "period_key": period.key,
+        "period_start": to_iso(period.start),
+        "rank": entry.rank,
+        "percentile": round(entry.percentile, 4),
+        "carbon_kg": _round(totals.carbon_kg),
+        "activity_count": totals.activity_count,
+        **{count_total(kind): totals.counts[kind] for kind in ACTIVITY_TYPES},
+        "ci_minutes": _round(totals.ci_seconds / 60.0),
+        "lines_changed": totals.lines_changed,
+        "active_days": len(totals.days),
+        "carbon_per_activity_kg": _round(totals.carbon_per_activity_kg),
+        "carbon_per_commit_kg": _round(totals.carbon_kg / commits) if commits else None,
+        "carbon_per_kloc_kg": _round(totals.carbon_kg * 1000.0 / lines) if lines else None,
+    }
+
+
+def to_row(row_id: str, columns: Mapping[str, Any], updated_at: str) -> Row:
+    return {"$id": row_id, **columns, "updated_at": updated_at}
+
+
+def _same(column: str, old: Any, new: Any) -> bool:
+    if old is None or new is None:
+        return old is None and new is None
+    if column in _DATETIME_COLUMNS:
+        try:
+            return parse_iso(str(old)) == parse_iso(str(new))
+        except ValueError:
+            return False
+    if isinstance(new, float) or isinstance(old, float):
+        try:
+            return math.isclose(float(old), float(new), rel_tol=1e-9, abs_tol=1e-15)
+        except (TypeError, ValueError):
+            return False
+    return bool(old == new)
+
+
+def unchanged(stored: Mapping[str, Any], columns: Mapping[str, Any]) -> bool:
+    """Whether a stored row already holds ``columns`` (datetimes compared as instants, floats to 1e-9)."""
+    return all(_same(key, stored.get(key), value) for key, value in columns.items())
