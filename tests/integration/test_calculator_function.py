@@ -100,7 +100,7 @@ def test_a_created_activity_gets_carbon_from_the_event(stack: StackHandle, store
     create(store, activity("job-1"))
     row = calculated(store, "job-1")
     # golden example 1: the shipped azure:eastus factor is the CCF value 415.755 g/kWh
-    assert row["carbon_kg"] == pytest.approx(0.0010909562, rel=1e-6)
+    assert row["carbon_kg"] == pytest.approx(0.00096220518, rel=1e-6)
     assert row["calculation_id"] == calculation_id("job-1", VERSION)
     calc = store.get("calculations", calculation_id("job-1", VERSION))
     assert calc is not None
@@ -154,7 +154,7 @@ def test_estimate_stores_nothing(stack: StackHandle, store: AppwriteStore) -> No
     }
     status, answer = execute(stack, body)
     assert status == 200
-    assert answer["result"]["carbon_kg"] == pytest.approx(16 * 0.0010909562, rel=1e-6)
+    assert answer["result"]["carbon_kg"] == pytest.approx(16 * 0.00096220518, rel=1e-6)
     assert store.find("calculations") == []
 
 
@@ -172,7 +172,7 @@ def test_a_private_repository_job_is_calculated_on_the_private_runner(stack: Sta
     unknown = calculated(store, "unknown-job")
     # the 2-vCPU, 7 GB private-repository runner: 0.5133 g for 10 minutes (tests/unit/carbon/test_repo_visibility.py)
     assert private["carbon_kg"] == pytest.approx(0.00051329034, rel=1e-6)
-    assert unknown["carbon_kg"] == pytest.approx(0.0010909562, rel=1e-6)  # public 4-vCPU runner assumed
+    assert unknown["carbon_kg"] == pytest.approx(0.00096220518, rel=1e-6)  # public 4-vCPU runner assumed
     calc = store.get("calculations", calculation_id("unknown-job", VERSION))
     assert calc is not None
     assert any("repository visibility unknown" in r for r in json.loads(calc["confidence_reasons"]))

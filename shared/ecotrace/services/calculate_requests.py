@@ -35,6 +35,8 @@ class DescribedActivity(BaseModel):
     type: ActivityType
     duration_s: float | None = Field(default=None, ge=0, le=30 * 86400, allow_inf_nan=False)
     runner_labels: list[str] = Field(default_factory=list, max_length=20)
+    runner_group: str | None = Field(default=None, max_length=100)
+    runner_name: str | None = Field(default=None, max_length=255)
     region: str | None = Field(default=None, max_length=64)
     repo_private: bool | None = None
     files_changed: int | None = Field(default=None, ge=0, le=10**7)
@@ -49,6 +51,8 @@ class DescribedActivity(BaseModel):
             details["repo_private"] = self.repo_private
         if self.artifact_bytes is not None:
             details["artifact_bytes"] = self.artifact_bytes
+        if self.runner_group is not None:
+            details["runner_group"] = self.runner_group
         return Activity(
             id="estimate",
             user_id="estimate",
@@ -61,6 +65,7 @@ class DescribedActivity(BaseModel):
             timestamp=now,
             duration_s=self.duration_s,
             runner_labels=[label[:100] for label in self.runner_labels],
+            runner_name=self.runner_name,
             region=self.region,
             files_changed=self.files_changed,
             lines_added=self.lines_added,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from ..adapters.fleet_file import FLEET_ENV, load_fleet
 from ..clock import Clock, utc_now
 from ..domain.carbon import CalculationConfig, CarbonResult, SelfHostedConfig, apply_result, calculate, plan_for
 from ..domain.models import Activity, EmissionFactor
@@ -59,12 +60,14 @@ def config_from_settings(settings: Settings) -> CalculationConfig:
     """The method's deployment choices from the environment (a malformed value names its variable)."""
     try:
         self_hosted = SelfHostedConfig.from_env(settings.env)
+        fleet = load_fleet(settings.env.get(FLEET_ENV))
     except ValueError as exc:
         raise NotConfiguredError(str(exc)) from exc
     return CalculationConfig(
         default_ci_region=settings.default_ci_region,
         default_git_region=settings.env.get("ECOTRACE_DEFAULT_GIT_REGION") or None,
         self_hosted=self_hosted,
+        fleet=fleet,
     )
 
 

@@ -153,7 +153,7 @@ def test_estimate_stores_nothing_and_uses_the_method() -> None:
         USER,
     )
     assert answer["stored"] is False
-    assert answer["result"]["carbon_kg"] == pytest.approx(0.0010909562, rel=1e-6)  # golden example 1
+    assert answer["result"]["carbon_kg"] == pytest.approx(0.00096220518, rel=1e-6)  # golden example 1
     assert factors.asked == ["azure:eastus"]
     assert store.commits == []
     assert all(not rows for rows in store.tables.values())

@@ -93,3 +93,29 @@ def test_our_linear_power_model_agrees_with_eco_ci_at_50_percent() -> None:
 def test_eastus_golden_intensity_is_the_ccf_value() -> None:
     rows = {row["Region"]: row for row in _csv("ccf-grid-emissions-factors-azure.csv")}
     assert float(rows["East US"]["CO2e (metric ton/kWh)"]) * 1e6 == pytest.approx(415.755)
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    ("family", "row"), [("skylake", "Sky Lake"), ("cascade_lake", "Cascade Lake"), ("epyc_2nd_gen", "EPYC 2nd Gen")]
+)
+def test_fleet_cpu_families_equal_cloud_carbon_footprint(family: str, row: str) -> None:
+    aws = {r["Architecture"]: r for r in _csv("ccf-coefficients-aws-use.csv")}
+    assert M.v(f"cpu.{family}.min_w_per_vcpu") == float(aws[row]["Min Watts"])
+    assert M.v(f"cpu.{family}.max_w_per_vcpu") == float(aws[row]["Max Watts"])
+
+
+def test_every_cpu_family_says_how_much_memory_its_watts_hold() -> None:
+    families = {k.split(".")[1] for k in M.coefficients if k.startswith("cpu.") and k.endswith(".min_w_per_vcpu")}
+    for family in families | {"apple_m1"}:
+        assert M.v(f"cpu.{family}.included_memory_gb_per_vcpu") > 0
+    data = json.loads((REPO_ROOT / "shared/ecotrace/data/methodology.json").read_text(encoding="utf-8"))
+    del data["coefficients"]["cpu.skylake.included_memory_gb_per_vcpu"]
+    with pytest.raises(ValueError, match="skylake"):
+        Methodology.from_json(data)
+
+
+@needs_shared
+def test_the_shipped_hardware_tables_are_green_algorithms_own() -> None:
+    shipped = REPO_ROOT / "shared/ecotrace/data/green-algorithms/TDP_cpu.csv"
+    assert shipped.read_bytes() == (SHARED_DATA / "green-algorithms-TDP_cpu.csv").read_bytes()

@@ -21,11 +21,12 @@ from tests.unit.carbon.carbon_builders import EASTUS_G_PER_KWH, NOW, REPO_ROOT, 
 # Hand formula for a 10-minute job at 415.755 g/kWh, from the cited coefficients (see test_golden.py):
 CPU_W_AT_50 = 0.44538981119791665 + 0.5 * (2.0193277994791665 - 0.44538981119791665)  # CCF Azure EPYC 3rd Gen
 MEM_W_PER_GB, PUE = 0.392, 1.185  # CCF memory 0.000392 kWh/GB-h; CCF Azure PUE
+IN_CPU_GB_PER_VCPU = 1.0  # DRAM already inside CCF's EPYC 3rd Gen watts (its SPECpower servers: 1 GB per thread)
 EMBODIED_G_PER_VCPU_H = 1151.7e3 / 128 / 35040  # Eco-CI / Boavizta host, 128 threads, 4 years
 
 
 def ten_minutes_g(vcpu: int, memory_gb: int) -> float:
-    kwh = (vcpu * CPU_W_AT_50 + memory_gb * MEM_W_PER_GB) * PUE / 6 / 1000
+    kwh = (vcpu * CPU_W_AT_50 + (memory_gb - vcpu * IN_CPU_GB_PER_VCPU) * MEM_W_PER_GB) * PUE / 6 / 1000
     return kwh * EASTUS_G_PER_KWH + EMBODIED_G_PER_VCPU_H * vcpu / 6
 
 
@@ -41,9 +42,9 @@ def visibility_reasons(reasons: tuple[str, ...]) -> list[str]:
 def test_a_private_repository_job_runs_on_the_2_vcpu_runner() -> None:
     result = job(["ubuntu-latest"], {"repo_private": True})
     assert (result.inputs["runner"]["vcpu"], result.inputs["runner"]["memory_gb"]) == (2, 7)
-    assert result.carbon_kg * 1000 == pytest.approx(ten_minutes_g(2, 7), rel=1e-9)  # 0.5133 g
-    assert f"{ten_minutes_g(2, 7):.4g}" == "0.5133"
-    assert "0.5133 g" in (REPO_ROOT / "METHODOLOGY.md").read_text(encoding="utf-8")
+    assert result.carbon_kg * 1000 == pytest.approx(ten_minutes_g(2, 7), rel=1e-9)  # 0.4489 g
+    assert f"{ten_minutes_g(2, 7):.4g}" == "0.4489"
+    assert "0.4489 g" in (REPO_ROOT / "METHODOLOGY.md").read_text(encoding="utf-8")
     assert visibility_reasons(result.confidence_reasons) == []
     assert result.inputs["repo_private"] is True
 
@@ -51,7 +52,7 @@ def test_a_private_repository_job_runs_on_the_2_vcpu_runner() -> None:
 def test_a_public_repository_job_runs_on_the_4_vcpu_runner_without_a_visibility_caveat() -> None:
     result = job(["ubuntu-latest"], {"repo_private": False})
     assert (result.inputs["runner"]["vcpu"], result.inputs["runner"]["memory_gb"]) == (4, 16)
-    assert result.carbon_kg * 1000 == pytest.approx(ten_minutes_g(4, 16), rel=1e-9)  # 1.091 g
+    assert result.carbon_kg * 1000 == pytest.approx(ten_minutes_g(4, 16), rel=1e-9)  # 0.9622 g
     assert visibility_reasons(result.confidence_reasons) == []
 
 

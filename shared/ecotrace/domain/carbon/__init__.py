@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from .calculator import CalculationConfig, Plan, calculate, estimate, plan_for
 from .coefficients import METHODOLOGY_VERSION, Coefficient, Methodology, default_methodology
-from .profiles import SELF_HOSTED_ENV, RunnerProfile, SelfHostedConfig, profile_for
+from .fleet import Fleet, FleetMachine
+from .profiles import RunnerProfile, profile_for
 from .result import (
     SCI_UNITS,
     CarbonResult,
@@ -20,6 +21,7 @@ from .result import (
     apply_result,
     calculation_id,
 )
+from .selfhosted import SELF_HOSTED_ENV, SelfHostedConfig
 
 __all__ = [
     "METHODOLOGY_VERSION",
@@ -30,6 +32,8 @@ __all__ = [
     "Coefficient",
     "EnergyBreakdown",
     "FactorUsed",
+    "Fleet",
+    "FleetMachine",
     "Methodology",
     "Plan",
     "RunnerProfile",

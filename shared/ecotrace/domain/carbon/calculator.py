@@ -12,6 +12,7 @@ amortised over lifetime and the reserved share of the machine. One activity is o
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,13 +20,15 @@ from typing import Any
 
 from ..models import Activity, ActivityType, Confidence, EmissionFactor
 from .coefficients import CASES, Case, Methodology, default_methodology
-from .profiles import Reason, RunnerProfile, SelfHostedConfig, profile_for
+from .energy import BYTES_PER_GB, Energy, Reader, git_energy, is_review, runner_energy
+from .fleet import Fleet
+from .profiles import Reason, RunnerProfile, profile_for
 from .result import SCI_UNITS, CarbonResult, EnergyBreakdown, FactorUsed, calculation_id
+from .selfhosted import SelfHostedConfig
 
-BYTES_PER_GB = 1e9
-BYTES_PER_TB = 1e12
 MAX_LABELS_KEPT = 20
-MAX_REASON_CHARS = 300  # calculations.confidence_reasons holds 4,096 chars of JSON
+MAX_REASON_CHARS = 600  # a reason names the inputs it is about (labels, runner group and name, machine)
+MAX_REASONS_JSON_CHARS = 4000  # calculations.confidence_reasons holds 4,096 chars of JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,7 @@ class CalculationConfig:
     default_ci_region: str = "azure:eastus"  # GitHub-hosted runners run in Azure; region unpublished
     default_git_region: str | None = None  # where GitHub's servers are taken to be; None -> default_ci_region
     self_hosted: SelfHostedConfig = field(default_factory=SelfHostedConfig)
+    fleet: Fleet | None = None  # the operator's runner fleet file (ECOTRACE_RUNNER_FLEET)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,37 +50,6 @@ class Plan:
     region: str | None
     profile: RunnerProfile | None
     reasons: tuple[Reason, ...]
-
-
-@dataclass(slots=True)
-class _Energy:
-    compute_kwh: float = 0.0
-    memory_kwh: float = 0.0
-    network_kwh: float = 0.0
-    storage_kwh: float = 0.0
-    embodied_kg: float = 0.0
-    pue: float = 0.0
-
-    @property
-    def total_kwh(self) -> float:
-        return self.compute_kwh + self.memory_kwh + self.network_kwh + self.storage_kwh
-
-
-class _Reader:
-    """Coefficient access for one bound; remembers which coefficients the central case used."""
-
-    __slots__ = ("case", "m", "used")
-
-    def __init__(self, m: Methodology, case: Case, used: dict[str, float] | None) -> None:
-        self.m = m
-        self.case = case
-        self.used = used
-
-    def __call__(self, key: str) -> float:
-        value = self.m.coefficients[key].at(self.case)
-        if self.used is not None:
-            self.used[key] = value
-        return value
 
 
 # ---- planning ---------------------------------------------------------------------------------------
@@ -96,6 +69,10 @@ def _repo_private(activity: Activity) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+def _text(value: object, size: int) -> str | None:
+    return value[:size] if isinstance(value, str) and value else None
+
+
 def plan_for(activity: Activity, config: CalculationConfig | None = None, m: Methodology | None = None) -> Plan:
     config = config or CalculationConfig()
     m = m or default_methodology()
@@ -107,14 +84,22 @@ def plan_for(activity: Activity, config: CalculationConfig | None = None, m: Met
         return Plan(activity, m, region or config.default_ci_region, None, ())
 
     if activity.type in (ActivityType.CI_RUN, ActivityType.DEPLOYMENT):
-        profile = profile_for(activity.runner_labels, _repo_private(activity), m, config.self_hosted)
+        profile = profile_for(
+            activity.runner_labels,
+            _repo_private(activity),
+            m,
+            config.self_hosted,
+            runner_group=_text(activity.details.get("runner_group"), 100),
+            runner_name=_text(activity.runner_name, 255),
+            fleet=config.fleet,
+        )
         if not (activity.type == ActivityType.DEPLOYMENT and profile.assumed):
             reasons.extend(profile.reasons)  # (a deployment's assumed machine is covered by its own reason)
         if reported_duration_s(activity) is None:
             default_s = m.v("ci.default_duration_s")
             reasons.append((Confidence.LOW, f"no duration reported: assumed {default_s:g} s"))
         if region is None:
-            if profile.hosting == "self_hosted":
+            if profile.hosting != "github":
                 region = profile.region  # None -> the resolver's world average, low confidence
             else:
                 region = config.default_ci_region
@@ -139,7 +124,9 @@ def plan_for(activity: Activity, config: CalculationConfig | None = None, m: Met
                 "coefficients are EcoTrace estimates",
             )
         )
-        if activity.lines_added is None and activity.lines_deleted is None:
+        if is_review(activity):
+            pass  # a review's estimate is server time alone: no line counts needed
+        elif activity.lines_added is None and activity.lines_deleted is None:
             if activity.files_changed is not None:
                 what = f"estimated from {activity.files_changed} changed files"
             else:
@@ -156,99 +143,18 @@ def plan_for(activity: Activity, config: CalculationConfig | None = None, m: Met
 # ---- energy models ----------------------------------------------------------------------------------
 
 
-def _cpu_w_per_vcpu(profile: RunnerProfile, utilisation: float, c: _Reader) -> float:
-    if profile.cpu_min_w_per_vcpu is not None and profile.cpu_max_w_per_vcpu is not None:
-        lo, hi = profile.cpu_min_w_per_vcpu, profile.cpu_max_w_per_vcpu
-        return lo + utilisation * (hi - lo)
-    if profile.cpu == "apple_m1":
-        w0, w50, w100 = c("cpu.apple_m1.w_at_0pct"), c("cpu.apple_m1.w_at_50pct"), c("cpu.apple_m1.w_at_100pct")
-        if utilisation <= 0.5:
-            runner_w = w0 + (w50 - w0) * (utilisation / 0.5)
-        else:
-            runner_w = w50 + (w100 - w50) * ((utilisation - 0.5) / 0.5)
-        return runner_w / c("cpu.apple_m1.reference_vcpu")
-    lo = c(f"cpu.{profile.cpu}.min_w_per_vcpu")
-    hi = c(f"cpu.{profile.cpu}.max_w_per_vcpu")
-    return lo + utilisation * (hi - lo)
-
-
-def _embodied_kg_per_vcpu_h(c: _Reader) -> float:
-    # SCI M = TE x (TiR / EL) x (RR / ToR); per vCPU-hour: TE / ToR / EL.
-    return c("embodied.server_kg") / c("embodied.host_threads") / c("embodied.lifetime_h")
-
-
-def _runner_energy(profile: RunnerProfile, duration_s: float, c: _Reader) -> _Energy:
-    hours = duration_s / 3600.0
-    utilisation = c("cpu.utilisation")
-    cpu_w = profile.vcpu * _cpu_w_per_vcpu(profile, utilisation, c)
-    gpu_w = profile.gpus * c(profile.gpu_key) * utilisation if profile.gpus and profile.gpu_key else 0.0
-    memory_w = profile.memory_gb * c("memory.w_per_gb")
-    pue = profile.pue_value if profile.pue_value is not None else c(profile.pue_key)
-    return _Energy(
-        compute_kwh=(cpu_w + gpu_w) * pue * hours / 1000.0,
-        memory_kwh=memory_w * pue * hours / 1000.0,
-        embodied_kg=_embodied_kg_per_vcpu_h(c) * profile.vcpu * hours,
-        pue=pue,
-    )
-
-
-def _changed_lines(activity: Activity, c: _Reader) -> float:
-    if activity.lines_added is not None or activity.lines_deleted is not None:
-        return float((activity.lines_added or 0) + (activity.lines_deleted or 0))
-    if activity.files_changed is not None:
-        lines = activity.files_changed * c("git.default_lines_per_file")
-    else:
-        lines = c("git.default_changed_lines")
-    return lines * c("git.unknown_lines_factor")
-
-
-def _git_energy(activity: Activity, c: _Reader, inputs: dict[str, Any] | None) -> _Energy:
-    is_pr = activity.type == ActivityType.PR
-    lines = _changed_lines(activity, c)
-    files = activity.files_changed if activity.files_changed is not None else 1
-    code_bytes = lines * c("git.bytes_per_changed_line") / c("git.compression_ratio")
-    object_bytes = code_bytes + files * c("git.overhead_bytes_per_file")
-    transfer_bytes = object_bytes + c("git.overhead_bytes_per_push")
-    if is_pr:
-        network_bytes = transfer_bytes * c("pr.diff_views")
-        stored_bytes = 0.0  # the PR's code is stored with its commits
-        server_vcpu_s = c("server.pr_vcpu_s")
-    else:
-        network_bytes = transfer_bytes
-        stored_bytes = object_bytes * c("storage.replicas")
-        server_vcpu_s = c("server.commit_vcpu_s")
-    pue = c("pue.azure")
-    storage_wh = stored_bytes / BYTES_PER_TB * c("storage.wh_per_tb_h") * c("storage.horizon_h")
-    server_wh = server_vcpu_s / 3600.0 * c("cpu.azure_epyc_3rd_gen.max_w_per_vcpu")
-    if inputs is not None:
-        inputs.update(
-            changed_lines=lines,
-            files_counted=files,
-            transfer_bytes=network_bytes,
-            stored_bytes=stored_bytes,
-            server_vcpu_s=server_vcpu_s,
-        )
-    return _Energy(
-        compute_kwh=server_wh * pue / 1000.0,
-        network_kwh=network_bytes / BYTES_PER_GB * c("network.kwh_per_gb"),
-        storage_kwh=storage_wh * pue / 1000.0,
-        embodied_kg=_embodied_kg_per_vcpu_h(c) * server_vcpu_s / 3600.0,
-        pue=pue,
-    )
-
-
-def _duration_s(activity: Activity, c: _Reader) -> float:
+def _duration_s(activity: Activity, c: Reader) -> float:
     duration_s = reported_duration_s(activity)
     return duration_s if duration_s is not None else c("ci.default_duration_s")
 
 
-def _energy(plan: Plan, case: Case, inputs: dict[str, Any] | None) -> _Energy:
+def _energy(plan: Plan, case: Case, inputs: dict[str, Any] | None) -> Energy:
     activity = plan.activity
-    c = _Reader(plan.methodology, case, inputs.setdefault("coefficients", {}) if inputs is not None else None)
+    c = Reader(plan.methodology, case, inputs.setdefault("coefficients", {}) if inputs is not None else None)
     if activity.type in (ActivityType.CI_RUN, ActivityType.DEPLOYMENT):
         assert plan.profile is not None
         duration_s = _duration_s(activity, c)
-        energy = _runner_energy(plan.profile, duration_s, c)
+        energy = runner_energy(plan.profile, duration_s, c)
         if inputs is not None:
             inputs.update(duration_s=duration_s, runner=plan.profile.describe())
         if activity.type == ActivityType.DEPLOYMENT:
@@ -261,7 +167,7 @@ def _energy(plan: Plan, case: Case, inputs: dict[str, Any] | None) -> _Energy:
             if inputs is not None:
                 inputs["artifact_bytes"] = artifact_bytes
         return energy
-    return _git_energy(activity, c, inputs)
+    return git_energy(activity, c, inputs)
 
 
 # ---- the calculation ------------------------------------------------------------------------------
@@ -276,6 +182,13 @@ def _confidence(plan: Plan, factor: EmissionFactor) -> tuple[Confidence, tuple[s
         caps.append((Confidence.MEDIUM, "grid intensity is stale (the live source was unavailable)"))
     level = Confidence.lowest(*(level for level, _ in caps))
     reasons = tuple(dict.fromkeys(f"{lvl.value}: {text}"[:MAX_REASON_CHARS] for lvl, text in caps))
+    while len(json.dumps(list(reasons), ensure_ascii=False)) > MAX_REASONS_JSON_CHARS:
+        longest = max(range(len(reasons)), key=lambda i: len(reasons[i]))
+        cut = reasons[longest][: max(40, len(reasons[longest]) * 3 // 4)]
+        if len(cut) == len(reasons[longest]):  # every reason is already short: drop the last ones
+            reasons = reasons[:-1]
+            continue
+        reasons = (*reasons[:longest], cut, *reasons[longest + 1 :])
     return level, reasons or ("high: every input observed",)
 
 
@@ -300,7 +213,7 @@ def calculate(plan: Plan, factor: EmissionFactor, now: datetime) -> CarbonResult
     activity, m = plan.activity, plan.methodology
     inputs = _inputs_base(activity, plan)
     if not activity.counted:
-        zero = _Energy()
+        zero = Energy()
         totals = dict.fromkeys(CASES, (zero, 0.0))
         level = Confidence.HIGH
         reasons: tuple[str, ...] = ("high: not counted: another activity carries this work's energy",)

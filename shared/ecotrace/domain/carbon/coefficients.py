@@ -74,6 +74,45 @@ class SelfHostedDefault(BaseModel):
     source: str
 
 
+Triple = tuple[float, float, float]  # (low bound, central, high bound)
+
+
+class UnknownSize(BaseModel):
+    """A machine the payload and the operator do not describe: a range wide enough to hold the plausible ones."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    vcpu: Triple
+    memory_gb: Triple
+    cpu: str
+    pue: str
+    source: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UnknownSize:
+        for name in ("vcpu", "memory_gb"):
+            low, central, high = getattr(self, name)
+            if not 0 < low <= central <= high:
+                raise ValueError(f"unknown machine {name} must be 0 < low <= central <= high")
+        return self
+
+
+class UnknownGpu(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    gpus: tuple[int, int, int]
+    gpu: str
+    source: str
+
+
+class UnknownMachines(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    self_hosted: UnknownSize
+    larger_runner: UnknownSize
+    gpu: UnknownGpu
+
+
 class Methodology(BaseModel):
     """One version of the method: what every result stores as ``methodology_version``."""
 
@@ -87,12 +126,14 @@ class Methodology(BaseModel):
     runner_profiles: tuple[RunnerProfileSpec, ...]
     larger_runners: LargerRunners
     self_hosted_default: SelfHostedDefault
+    unknown_machines: UnknownMachines
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Methodology:
-        cpus = {key.split(".")[1] for key in self.coefficients if key.startswith("cpu.")}
+        cpus = {key.split(".")[1] for key in self.coefficients if key.startswith("cpu.") and key.count(".") == 2}
         refs = [(p.cpu, p.pue) for p in self.runner_profiles]
         refs.append((self.self_hosted_default.cpu, self.self_hosted_default.pue))
+        refs += [(u.cpu, u.pue) for u in (self.unknown_machines.self_hosted, self.unknown_machines.larger_runner)]
         for cpu, pue in refs:
             if cpu not in cpus:
                 raise ValueError(f"runner profile names unknown cpu {cpu!r}")
@@ -101,6 +142,11 @@ class Methodology(BaseModel):
         for profile in self.runner_profiles:
             if profile.gpus and (profile.gpu is None or profile.gpu not in self.coefficients):
                 raise ValueError(f"runner profile {profile.id} names no known gpu coefficient")
+        if self.unknown_machines.gpu.gpu not in self.coefficients:
+            raise ValueError("unknown_machines.gpu names no known gpu coefficient")
+        for cpu in cpus - {"tdp"}:
+            if f"cpu.{cpu}.included_memory_gb_per_vcpu" not in self.coefficients:
+                raise ValueError(f"cpu {cpu!r} has no included_memory_gb_per_vcpu (memory inside its watts)")
         return self
 
     def c(self, key: str) -> Coefficient:
@@ -124,4 +170,4 @@ def default_methodology() -> Methodology:
     return Methodology.from_json(json.loads(text))
 
 
-METHODOLOGY_VERSION = "2026.11.1"  # must equal methodology.json's "version" (a unit test checks)
+METHODOLOGY_VERSION = "2026.12.1"  # must equal methodology.json's "version" (a unit test checks)
