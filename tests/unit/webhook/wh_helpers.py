@@ -25,6 +25,8 @@ COUNTED = {
     "pull_request/synchronize.payload.json": ["pr"],
     "pull_request/closed.payload.json": ["pr"],
     "pull_request/closed.with-organization.payload.json": ["pr"],
+    "pull_request_review/submitted.payload.json": ["pr"],
+    "pull_request_review/submitted.with-organization.payload.json": ["pr"],
     "workflow_job/completed.failure.with-organization.payload.json": ["ci_run"],
     "workflow_job/completed.success.with-organization.payload.json": ["ci_run"],
     "workflow_run/completed.payload.json": ["ci_run"],

@@ -16,7 +16,7 @@ from .ci_events import DEPLOYMENT_STATES
 from .delivery import MAX_BODY_BYTES, DeliveryHeaders, M, decode_payload
 from .dispatch import extract
 from .extraction import Actor, Extraction, Outcome, RunLink
-from .git_events import ESTIMATED_LINES_PER_FILE, PR_ACTIONS, estimate_lines
+from .git_events import ESTIMATED_LINES_PER_FILE, PR_ACTIONS, REVIEW_ACTIONS, estimate_lines
 from .ids import activity_id, commit_row_id, job_row_id, opens_pull_request, run_row_id
 from .payloads import (
     MAX_COUNT,
@@ -35,9 +35,11 @@ from .payloads import (
     PingEvent,
     PullRequest,
     PullRequestEvent,
+    PullRequestReviewEvent,
     PushCommit,
     PushEvent,
     Repository,
+    Review,
     UtcDatetime,
     WorkflowJob,
     WorkflowJobEvent,
@@ -54,6 +56,7 @@ __all__ = [
     "MAX_YEAR",
     "MIN_YEAR",
     "PR_ACTIONS",
+    "REVIEW_ACTIONS",
     "Account",
     "Actor",
     "CommitPerson",
@@ -71,9 +74,11 @@ __all__ = [
     "PingEvent",
     "PullRequest",
     "PullRequestEvent",
+    "PullRequestReviewEvent",
     "PushCommit",
     "PushEvent",
     "Repository",
+    "Review",
     "RunLink",
     "UtcDatetime",
     "WorkflowJob",

@@ -10,7 +10,7 @@ from pydantic import ValidationError as PydanticValidationError
 from .ci_events import _deployment_status, _workflow_job, _workflow_run
 from .delivery import _parse, _problem
 from .extraction import Extraction, Outcome, _envelope, _ignored
-from .git_events import _pull_request, _push
+from .git_events import _pull_request, _pull_request_review, _push
 from .payloads import PingEvent
 
 
@@ -23,6 +23,7 @@ def _ping(payload: Mapping[str, Any], delivery_id: str) -> Extraction:
 _HANDLERS = {
     "push": _push,
     "pull_request": _pull_request,
+    "pull_request_review": _pull_request_review,
     "workflow_job": _workflow_job,
     "workflow_run": _workflow_run,
     "deployment_status": _deployment_status,

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..carbon.coefficients import default_methodology
 from ..models import Activity, ActivityType
 from .delivery import _parse
 from .extraction import Extraction, Outcome, _actor, _base, _cut, _ignored, _url
 from .ids import activity_id, commit_row_id
-from .payloads import PullRequestEvent, PushCommit, PushEvent
+from .payloads import PullRequestEvent, PullRequestReviewEvent, PushCommit, PushEvent
 
-# Without a GitHub token, push payloads carry no line counts (only file paths). EcoTrace then assumes this
-# many lines per touched file: an EcoTrace assumption, not a measured figure, and every row built from it is
-# marked `lines_estimated` so the carbon calculation can lower its confidence.
-ESTIMATED_LINES_PER_FILE = 10
+# Without a GitHub token, push payloads carry no line counts (only file paths). EcoTrace then assumes this many
+# lines per touched file: the carbon method's own `git.default_lines_per_file` (one figure for the webhook and the
+# method, measured and cited in methodology.json), and every row built from it is marked `lines_estimated` so the
+# calculation lowers its confidence and widens its range. Read from the shipped method, parsed once per process.
+ESTIMATED_LINES_PER_FILE = int(default_methodology().v("git.default_lines_per_file"))
 
 
 def estimate_lines(commit: PushCommit) -> tuple[int, int]:
@@ -112,3 +114,39 @@ def _pull_request(payload: Mapping[str, Any], delivery_id: str) -> Extraction:
         },
     )
     return Extraction("pull_request", action, Outcome.ACTIVITIES, "", actor, repo.full_name, (activity,))
+
+
+REVIEW_ACTIONS = ("submitted",)
+
+
+def _pull_request_review(payload: Mapping[str, Any], delivery_id: str) -> Extraction:
+    """A submitted review: a step of its pull request (type ``pr``, ``details.action`` ``review``), which the
+    carbon method costs as server time; ``pr_count`` does not count it (only ``opened`` steps count)."""
+    action = payload.get("action")
+    if action not in REVIEW_ACTIONS:
+        return _ignored("pull_request_review", payload, f"pull_request_review action {action!r} is not counted")
+    event = _parse(PullRequestReviewEvent, "pull_request_review", payload)
+    pr, review = event.pull_request, event.review
+    actor = _actor(event.sender)
+    repo = event.repository
+    head_sha = (review.commit_id or pr.head.sha)[:64]
+    activity = Activity(
+        **_base(actor, repo, "pull_request_review", delivery_id),
+        id=activity_id("p", repo.id, pr.id, f"review@{review.id}"),
+        type=ActivityType.PR,
+        ref=_cut(pr.head.ref, 255),
+        external_id=f"pr:{pr.number}:review:{review.id}"[:128],
+        timestamp=review.submitted_at or pr.updated_at or pr.created_at,
+        title=_cut(pr.title, 512),
+        url=_url(review.html_url) or _url(pr.html_url),
+        details={
+            "action": "review",
+            "number": pr.number,
+            "review_id": review.id,
+            "state": _cut(review.state, 32),
+            "reviewer": _cut(review.user.login, 100) if review.user else None,
+            "head_sha": head_sha,
+            "base_ref": _cut(pr.base.ref, 255),
+        },
+    )
+    return Extraction("pull_request_review", action, Outcome.ACTIVITIES, "", actor, repo.full_name, (activity,))

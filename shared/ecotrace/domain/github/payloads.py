@@ -134,6 +134,25 @@ class PullRequestEvent(_Model):
     sender: Account
 
 
+class Review(_Model):
+    id: GitHubId
+    state: str | None = None
+    commit_id: str | None = None
+    submitted_at: UtcDatetime | None = None
+    html_url: str | None = None
+    user: Account | None = None
+
+
+class PullRequestReviewEvent(_Model):
+    """``pull_request_review``: ``pull_request`` here is GitHub's simple pull request (no line counts)."""
+
+    action: str
+    review: Review
+    pull_request: PullRequest
+    repository: Repository
+    sender: Account
+
+
 class WorkflowJob(_Model):
     id: GitHubId
     run_id: GitHubId
