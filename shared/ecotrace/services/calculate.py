@@ -43,6 +43,7 @@ from .carbon import (
     calculate_activity,
     factors_for,
 )
+from .sci import SciRequest, sci_report
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,8 @@ class CarbonCalculator:
             return self.calculate_for(invocation.user_id, request.activity_id)
         if isinstance(request, RecalculateRequest):
             return self.recalculate(invocation.user_id, request.cursor)
+        if isinstance(request, SciRequest):
+            return sci_report(self.store, invocation.user_id, request)
         assert isinstance(request, EstimateRequest)
         return self.estimate(request.activity)
 

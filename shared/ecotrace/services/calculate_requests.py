@@ -14,6 +14,7 @@ from ..domain.models import Activity, ActivityType
 from ..domain.validation import validated
 from ..errors import ValidationError
 from ..ports import ROW_ID
+from .sci import SciRequest
 
 
 class CalculateRequest(BaseModel):
@@ -81,12 +82,13 @@ class EstimateRequest(BaseModel):
     activity: DescribedActivity
 
 
-Request = CalculateRequest | RecalculateRequest | EstimateRequest
+Request = CalculateRequest | RecalculateRequest | EstimateRequest | SciRequest
 
-_ACTIONS: dict[str, type[CalculateRequest] | type[RecalculateRequest] | type[EstimateRequest]] = {
+_ACTIONS: dict[str, type[CalculateRequest] | type[RecalculateRequest] | type[EstimateRequest] | type[SciRequest]] = {
     "calculate": CalculateRequest,
     "recalculate": RecalculateRequest,
     "estimate": EstimateRequest,
+    "sci": SciRequest,
 }
 
 
