@@ -4,7 +4,6 @@ own small energy, and never another pull request in pr_count."""
 from __future__ import annotations
 
 import json
-
 from datetime import UTC, datetime
 
 from wh_helpers import SECRET, FakeClock, body_of, headers, payload
