@@ -170,8 +170,8 @@ def test_a_private_repository_job_is_calculated_on_the_private_runner(stack: Sta
     create(store, activity("unknown-job", details={}))
     private = calculated(store, "private-job")
     unknown = calculated(store, "unknown-job")
-    # the 2-vCPU, 7 GB private-repository runner: 0.5133 g for 10 minutes (tests/unit/carbon/test_repo_visibility.py)
-    assert private["carbon_kg"] == pytest.approx(0.00051329034, rel=1e-6)
+    # the 2-vCPU, 7 GB private-repository runner: 0.4489 g for 10 minutes (tests/unit/carbon/test_repo_visibility.py)
+    assert private["carbon_kg"] == pytest.approx(0.00044891484, rel=1e-6)
     assert unknown["carbon_kg"] == pytest.approx(0.00096220518, rel=1e-6)  # public 4-vCPU runner assumed
     calc = store.get("calculations", calculation_id("unknown-job", VERSION))
     assert calc is not None

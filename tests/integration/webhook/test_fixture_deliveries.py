@@ -64,6 +64,9 @@ def _what_github_said(name: str) -> set[tuple[str, object]]:
             ("lines_deleted", pr["deletions"]),
             ("files_changed", pr["changed_files"]),
         }
+    if event == "pull_request_review":
+        review = data["review"]
+        return {("external_id", f"pr:{data['pull_request']['number']}:review:{review['id']}"), ("type", "pr")}
     if event == "workflow_job":
         job = data["workflow_job"]
         return {
