@@ -4,11 +4,11 @@ moving with its bounds, and a review costed as its server time."""
 from __future__ import annotations
 
 import pytest
-from carbon_builders import NOW, REPO_ROOT, make_activity, make_factor
 
 from ecotrace.domain.carbon import calculate, default_methodology, plan_for
 from ecotrace.domain.github import ESTIMATED_LINES_PER_FILE
 from ecotrace.domain.models import Confidence
+from tests.unit.carbon.carbon_builders import NOW, REPO_ROOT, make_activity, make_factor
 
 M = default_methodology()
 

@@ -7,12 +7,12 @@ import json
 from typing import Any
 
 import pytest
-from carbon_builders import NOW, REPO_ROOT, make_factor
 
 from ecotrace.adapters.fleet_file import load_fleet
 from ecotrace.domain.carbon import CalculationConfig, CarbonResult, calculate, plan_for
 from ecotrace.domain.github import extract
 from ecotrace.domain.models import Activity, Confidence
+from tests.unit.carbon.carbon_builders import NOW, REPO_ROOT, make_factor
 
 JOBS = REPO_ROOT / "tests" / "fixtures" / "workflow-jobs"
 EXAMPLE_FLEET = load_fleet("ecotrace:fleets/pytorch-scale-config.json")

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from carbon_builders import NOW, make_activity
 
 from ecotrace.domain.models import Activity
 from ecotrace.entrypoints.http import Invocation
@@ -15,6 +14,7 @@ from ecotrace.errors import UnauthorizedError, ValidationError
 from ecotrace.services.calculate import CarbonCalculator
 from ecotrace.services.ingest import activity_row
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.carbon.carbon_builders import NOW, make_activity
 
 ALICE = "acct-alice"
 REPO = "octo/repo"

@@ -5,7 +5,6 @@ exist yet; when they do, this is where their rewrite is checked.)"""
 from __future__ import annotations
 
 import pytest
-from carbon_builders import NOW, make_activity, make_factor
 
 from ecotrace.domain.carbon import calculation_id, default_methodology
 from ecotrace.domain.models import Confidence, EmissionFactor
@@ -13,6 +12,7 @@ from ecotrace.entrypoints.http import Invocation
 from ecotrace.services.calculate import CarbonCalculator
 from ecotrace.services.ingest import activity_row
 from tests.fakes.memory_store import MemoryStore
+from tests.unit.carbon.carbon_builders import NOW, make_activity, make_factor
 
 OLD, NEW = "2026.11.1", default_methodology().version
 ALICE = "acct-alice"

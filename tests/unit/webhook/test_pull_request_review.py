@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from wh_helpers import SECRET, FakeClock, body_of, headers, payload
-from wh_memory_store import MemoryStore
-
 from ecotrace.domain.github import Outcome, extract, opens_pull_request
 from ecotrace.domain.models import ActivityType, Confidence, EmissionFactor
 from ecotrace.services.calculate import carbon_for_ingest
 from ecotrace.services.ingest import WebhookIngest
+from tests.fakes.memory_store import MemoryStore
+from tests.unit.webhook.wh_helpers import SECRET, FakeClock, body_of, headers, payload
 
 SUBMITTED = "pull_request_review/submitted.payload.json"
 
@@ -62,8 +61,8 @@ def test_a_review_adds_energy_but_not_a_pull_request(store: MemoryStore, clock: 
         body = body_of(payload(name))
         answer = ingest.handle(body, headers(event, body, delivery=delivery))
         assert answer.status == 200, answer.body
-    rows = {r["source_event"]: r for r in store.rows("activities").values()}
-    stats = store.rows("user_stats")["gh_21031067"]
+    rows = {r["source_event"]: r for r in store.rows("activities")}
+    stats = store.by_id("user_stats")["gh_21031067"]
     # THEN two pr activities, both with carbon, one pull request
     assert set(rows) == {"pull_request", "pull_request_review"}
     review = rows["pull_request_review"]
@@ -71,6 +70,6 @@ def test_a_review_adds_energy_but_not_a_pull_request(store: MemoryStore, clock: 
     assert json.loads(review["details"])["action"] == "review"
     assert (stats["pr_count"], stats["activity_count"]) == (1, 2)
     # AND the review is costed as server time only, no lines needed (no "lines unknown" caveat)
-    audit = next(r for r in store.rows("calculations").values() if r["activity_id"] == review["$id"])
+    audit = next(r for r in store.rows("calculations") if r["activity_id"] == review["$id"])
     assert json.loads(audit["inputs"])["review"] is True
     assert not any("lines unknown" in r for r in json.loads(audit["confidence_reasons"]))
