@@ -12,7 +12,7 @@ from ecotrace.domain.models import Activity
 from ecotrace.entrypoints.http import Invocation
 from ecotrace.errors import UnauthorizedError, ValidationError
 from ecotrace.services.calculate import CarbonCalculator
-from ecotrace.services.ingest import activity_row
+from ecotrace.tables.activities import to_row as activity_row
 from tests.fakes.memory_store import MemoryStore
 from tests.unit.carbon.carbon_builders import NOW, make_activity
 

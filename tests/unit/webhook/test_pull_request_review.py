@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from ecotrace.domain.github import Outcome, extract, opens_pull_request
 from ecotrace.domain.models import ActivityType, Confidence, EmissionFactor
-from ecotrace.services.calculate import carbon_for_ingest
+from ecotrace.services.carbon import carbon_for_ingest
 from ecotrace.services.ingest import WebhookIngest
 from tests.fakes.memory_store import MemoryStore
 from tests.unit.webhook.wh_helpers import SECRET, FakeClock, body_of, headers, payload
