@@ -1,85 +1,22 @@
-"""Users, user JWTs, health and ping (Appwrite ``Users`` service subset, ``/v1/health``, ``/v1/ping``)."""
+"""Users, user JWTs, health and ping over HTTP (Appwrite ``Users`` service subset, ``/v1/health``, ``/v1/ping``)."""
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
-from .auth import mint_user_jwt, missing_scopes, require_scope
-from .db import now_iso
 from .errors import APPWRITE_VERSION, AppwriteError, argument_invalid
 from .rest import Ctx, check_custom_id, check_uid, endpoint
-from .rowops import new_unique_id
+from .storage.access import missing_scopes, require_scope
+from .storage.users import user_not_found
 
 if TYPE_CHECKING:
     from .app import LocalStack
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def user_not_found() -> AppwriteError:
-    return AppwriteError(404, "user_not_found", "User with the requested ID could not be found.")
-
-
-def _user_json(record: sqlite3.Row) -> dict[str, Any]:
-    import json
-
-    return {
-        "$id": record["id"],
-        "$createdAt": record["created_at"],
-        "$updatedAt": record["updated_at"],
-        "name": record["name"],
-        "registration": record["created_at"],
-        "status": bool(record["status"]),
-        "labels": json.loads(record["labels"]),
-        "passwordUpdate": "",
-        "email": record["email"] or "",
-        "phone": record["phone"],
-        "emailVerification": bool(record["email_verification"]),
-        "phoneVerification": False,
-        "mfa": False,
-        "prefs": {},
-        "targets": [],
-        "accessedAt": record["updated_at"],
-    }
-
-
-def get_user(stack: LocalStack, user_id: str) -> dict[str, Any] | None:
-    def read(_: Any) -> dict[str, Any] | None:
-        record = stack.db.conn.execute("SELECT * FROM _users WHERE id = ?", (user_id,)).fetchone()
-        return None if record is None else _user_json(record)
-
-    return stack.db.read(read)
-
-
-def create_user(stack: LocalStack, user_id: str, email: str | None = None, name: str = "") -> dict[str, Any]:
-    """Create a user (``unique()`` allowed). 409 ``user_already_exists`` on a taken id or email."""
-    if user_id == "unique()":
-        user_id = new_unique_id()
-    stamp = now_iso()
-
-    def write(_: Any) -> dict[str, Any]:
-        conn = stack.db.conn
-        if conn.execute("SELECT 1 FROM _users WHERE id = ?", (user_id,)).fetchone():
-            raise AppwriteError(
-                409, "user_already_exists", "A user with the same id, email, or phone already exists in this project."
-            )
-        if email and conn.execute("SELECT 1 FROM _users WHERE email = ?", (email,)).fetchone():
-            raise AppwriteError(
-                409, "user_already_exists", "A user with the same id, email, or phone already exists in this project."
-            )
-        conn.execute(
-            "INSERT INTO _users(id, email, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-            (user_id, email or None, name, stamp, stamp),
-        )
-        record = conn.execute("SELECT * FROM _users WHERE id = ?", (user_id,)).fetchone()
-        return _user_json(record)
-
-    return stack.db.write(write)
 
 
 def _create(ctx: Ctx) -> tuple[int, Any]:
@@ -91,12 +28,12 @@ def _create(ctx: Ctx) -> tuple[int, Any]:
     name = ctx.param("name") or ""
     if not isinstance(name, str) or len(name) > 128:
         raise argument_invalid("name", "Value must be a valid string and at least 1 chars and no longer than 128 chars")
-    return 201, create_user(ctx.stack, user_id, email, name)
+    return 201, ctx.stack.users.create(user_id, email, name)
 
 
 def _get(ctx: Ctx) -> dict[str, Any]:
     require_scope(ctx.caller, "users.read")
-    user = get_user(ctx.stack, check_uid("userId", ctx.path["userId"]))
+    user = ctx.stack.users.get(check_uid("userId", ctx.path["userId"]))
     if user is None:
         raise user_not_found()
     return user
@@ -105,21 +42,21 @@ def _get(ctx: Ctx) -> dict[str, Any]:
 def _create_jwt(ctx: Ctx) -> tuple[int, Any]:
     require_scope(ctx.caller, "users.write")
     user_id = check_uid("userId", ctx.path["userId"])
-    if get_user(ctx.stack, user_id) is None:
+    if ctx.stack.users.get(user_id) is None:
         raise user_not_found()
     duration = ctx.param("duration", 900)
     if isinstance(duration, str) and duration.isdigit():
         duration = int(duration)
     if isinstance(duration, bool) or not isinstance(duration, int) or not 0 <= duration <= 3600:
         raise argument_invalid("duration", "Value must be a valid range between 0 and 3,600")
-    return 201, {"jwt": mint_user_jwt(ctx.stack, user_id, duration)}
+    return 201, {"jwt": ctx.stack.credentials.mint_user_jwt(user_id, duration)}
 
 
 def _account(ctx: Ctx) -> dict[str, Any]:
     """``GET /v1/account``: the signed-in user (here: a JWT caller)."""
     if ctx.caller.kind != "user" or ctx.caller.user_id is None:
         raise missing_scopes(ctx.caller, ["account"])
-    user = get_user(ctx.stack, ctx.caller.user_id)
+    user = ctx.stack.users.get(ctx.caller.user_id)
     if user is None:
         raise user_not_found()
     return user

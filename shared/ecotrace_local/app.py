@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import re
-import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,12 +20,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import accounts, functions_api, realtime, tablesdb
 from .auth import resolve_caller
-from .db import Database, Schema
 from .errors import AppwriteError, argument_invalid
 from .events import EventBus
 from .faults import Faults, RequestLog
 from .rest import EMPTY_MEDIA, Ctx, empty_response, endpoint, json_response
 from .stack import StackConfig
+from .storage.credentials import Credentials
+from .storage.database import Database
+from .storage.rows import Rows
+from .storage.schema import Schema
+from .storage.transactions import Transactions
+from .storage.users import Users
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +55,12 @@ class LocalStack:
         self.bus = EventBus()
         self.schema = Schema.from_appwrite_json(self.appwrite_json)
         self.db = Database(config.db_path, self.schema, self.bus)
+        self.users = Users(self.db)
+        self.transactions = Transactions(self.db)
+        self.rows = Rows(self.db, self.transactions)
+        self.credentials = Credentials(config.project_id, config.api_key, config.jwt_secret)
         self.faults = Faults()
         self.request_log = RequestLog()
-        # Execution keys of functions that ran past their timeout (auth.revoke_function_key), with their expiry.
-        self.revoked_keys: dict[str, float] = {}
-        self.revoked_keys_lock = threading.Lock()
         # Filled on first use by the function runtime (functions_api.service) and the realtime hub (realtime.hub).
         self.functions: Any = None
         self.realtime: Any = None

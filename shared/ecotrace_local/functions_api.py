@@ -34,9 +34,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ecotrace_local import auth, realtime
-from ecotrace_local.auth import Caller
 from ecotrace_local.errors import APPWRITE_VERSION, AppwriteError, argument_invalid, user_unauthorized
-from ecotrace_local.queries import check_query_strings, query_invalid
 from ecotrace_local.rest import parse_query_string
 from ecotrace_local.runtime import (
     RUNTIME_NAME,
@@ -48,6 +46,8 @@ from ecotrace_local.runtime import (
     source_dir,
     split_path,
 )
+from ecotrace_local.storage.access import Caller, require_scope
+from ecotrace_local.storage.queries import check_query_strings, query_invalid
 from ecotrace_local.triggers import EventTriggers, Scheduler
 
 logger = logging.getLogger(__name__)
@@ -279,7 +279,7 @@ class FunctionsService:
             headers["content-type"] = "application/json"
         server = {
             "x-appwrite-execution-id": execution_id,
-            "x-appwrite-key": auth.mint_function_key(self.stack, list(spec.scopes), spec.timeout_s + 60),
+            "x-appwrite-key": self.stack.credentials.mint_function_key(list(spec.scopes), spec.timeout_s + 60),
             "x-appwrite-trigger": call.trigger,
             "x-appwrite-user-id": call.user_id,
             "x-appwrite-user-jwt": "",
@@ -384,9 +384,9 @@ class FunctionsService:
             key = headers["x-appwrite-key"]
             remaining_s = float(spec.timeout_s) - outcome.duration_s
             if wait_s is None or remaining_s <= 0:
-                auth.revoke_function_key(self.stack, key)
+                self.stack.credentials.revoke_function_key(key)
             else:
-                timer = threading.Timer(remaining_s, auth.revoke_function_key, (self.stack, key))
+                timer = threading.Timer(remaining_s, self.stack.credentials.revoke_function_key, (key,))
                 timer.daemon = True
                 timer.start()
         execution = replace(
@@ -584,7 +584,7 @@ def routes(stack: Any) -> list[BaseRoute]:
     async def create_execution(request: Request) -> Response:
         try:
             caller = _caller(stack, request)
-            auth.require_scope(caller, "executions.write")
+            require_scope(caller, "executions.write")
             svc = service(stack)
             spec = svc.runnable(request.path_params["function_id"], privileged=caller.kind == "key")
             if not _may_execute(caller, spec):
@@ -607,7 +607,7 @@ def routes(stack: Any) -> list[BaseRoute]:
         return bool(execution.read_roles() & (set(caller.roles) | {"any"}))
 
     def _need_read_scope(caller: Caller) -> None:
-        auth.require_scope(caller, "executions.read")
+        require_scope(caller, "executions.read")
 
     async def get_execution(request: Request) -> Response:
         try:

@@ -41,6 +41,7 @@ from ecotrace_local import auth
 from ecotrace_local.errors import AppwriteError
 from ecotrace_local.event_names import execution_channels, execution_event_names, row_channels, row_event_names
 from ecotrace_local.events import RowEvent
+from ecotrace_local.storage.access import GUEST, Caller
 
 if TYPE_CHECKING:
     from ecotrace_local.functions_api import Execution
@@ -134,7 +135,7 @@ class Subscription:
 
 
 class Connection:
-    def __init__(self, loop: asyncio.AbstractEventLoop, caller: auth.Caller) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, caller: Caller) -> None:
         self.loop = loop
         self.caller = caller
         self.queue: asyncio.Queue[Frame | None] = asyncio.Queue()
@@ -345,12 +346,11 @@ def _handle_message(connection: Connection, text: str) -> Frame:
     return bad
 
 
-def _user_json(stack: Any, caller: auth.Caller) -> dict[str, Any] | None:
+def _user_json(stack: Any, caller: Caller) -> dict[str, Any] | None:
     if caller.kind != "user" or not caller.user_id:
         return None
-    from ecotrace_local.accounts import get_user
-
-    return get_user(stack, caller.user_id)
+    user: dict[str, Any] | None = stack.users.get(caller.user_id)
+    return user
 
 
 def routes(stack: Any) -> list[BaseRoute]:
@@ -363,7 +363,7 @@ def routes(stack: Any) -> list[BaseRoute]:
             await websocket.send_json(_error(CLOSE_POLICY_VIOLATION, "Missing or unknown project ID"))
             await websocket.close(CLOSE_POLICY_VIOLATION)
             return
-        caller = auth.GUEST
+        caller = GUEST
         token = params.get("jwt") or websocket.headers.get("x-appwrite-jwt")
         if token:
             try:

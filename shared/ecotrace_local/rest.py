@@ -16,15 +16,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .auth import Caller, resolve_caller
+from .auth import resolve_caller
 from .errors import AppwriteError, argument_invalid
+from .storage.access import GUEST, Caller
+from .storage.ids import is_uid
 
 if TYPE_CHECKING:
     from .app import LocalStack
 
 JSON_MEDIA = "application/json; charset=UTF-8"
 EMPTY_MEDIA = "text/html; charset=UTF-8"
-_UID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$")
 UID_DESCRIPTION = (
     "UID must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, and underscore. "
     "Can't start with a leading underscore"
@@ -41,10 +42,6 @@ def json_response(payload: Any, status: int = 200) -> JSONResponse:
 
 def empty_response() -> Response:
     return Response(status_code=204, media_type=EMPTY_MEDIA)
-
-
-def is_uid(value: Any) -> bool:
-    return isinstance(value, str) and bool(_UID_RE.match(value))
 
 
 def check_uid(param: str, value: Any) -> str:
@@ -139,15 +136,9 @@ def endpoint(stack: LocalStack, handler: Handler, *, needs_project: bool = True)
         path = {k: str(v) for k, v in request.path_params.items()}
 
         def work() -> Response:
-            caller = resolve_caller(stack, headers, query) if needs_project else _guest()
+            caller = resolve_caller(stack, headers, query) if needs_project else GUEST
             return to_response(handler(Ctx(stack, caller, path, query, body, headers)))
 
         return await run_in_threadpool(work)
 
     return run
-
-
-def _guest() -> Caller:
-    from .auth import GUEST
-
-    return GUEST

@@ -12,41 +12,29 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from . import transactions
-from .auth import check_grantable, default_row_permissions, normalize_permissions, require_scope, row_allows
-from .db import TableSchema, Writer
-from .errors import AppwriteError, argument_invalid, row_not_found, table_not_found
-from .queries import DEFAULT_LIMIT, TOTAL_CAP, apply_select, compile_filters, parse_queries
+from . import transactions_api
+from .errors import AppwriteError, argument_invalid, table_not_found
 from .rest import Ctx, as_bool, check_custom_id, check_uid, empty_response, endpoint
-from .rowops import (
+from .storage.access import check_grantable, default_row_permissions, normalize_permissions, require_scope
+from .storage.ids import new_unique_id
+from .storage.queries import parse_queries
+from .storage.rowops import (
     MAX_BULK,
     READ_SCOPES,
     WRITE_SCOPES,
     bad_request,
     bulk_rows,
     clean_data,
-    new_unique_id,
-    op_bulk_create,
-    op_bulk_delete,
-    op_bulk_update,
-    op_bulk_upsert,
-    op_create,
-    op_delete,
-    op_increment,
-    op_update,
-    op_upsert,
-    read_filter,
     require_bulk,
-    select_rows,
     unauthorized_scope,
 )
-from .transactions import NON_PENDING, normalize_operation, stage_operations, staged_state
+from .storage.schema import TableSchema
+from .storage.transactions import NON_PENDING, normalize_operation
 
 if TYPE_CHECKING:
     from .app import LocalStack
 
 TABLE_READ_SCOPES = ("tables.read", "collections.read")
-__all__ = ["new_unique_id", "routes"]
 
 # ------------------------------------------------------------------------------------------ row handlers
 
@@ -54,7 +42,7 @@ __all__ = ["new_unique_id", "routes"]
 def _table(ctx: Ctx) -> TableSchema:
     database_id = check_uid("databaseId", ctx.path["databaseId"])
     table_id = check_uid("tableId", ctx.path["tableId"])
-    table = ctx.stack.db.schema.table(database_id, table_id)
+    table = ctx.stack.rows.schema.table(database_id, table_id)
     if not table.enabled and not ctx.caller.is_key:  # a disabled table stays reachable with a key only
         raise table_not_found(table_id)
     return table
@@ -69,12 +57,12 @@ def _list_tables(ctx: Ctx) -> dict[str, Any]:
     if not ctx.caller.is_key:
         raise unauthorized_scope()
     database_id = check_uid("databaseId", ctx.path["databaseId"])
-    schema = ctx.stack.db.schema
+    schema = ctx.stack.rows.schema
     if database_id not in schema.databases:
         raise AppwriteError(
             404, "database_not_found", f"Database with the requested ID '{database_id}' could not be found."
         )
-    tables = [t.to_json(ctx.stack.db.created_at) for (db, _), t in schema.tables.items() if db == database_id]
+    tables = [t.to_json(ctx.stack.rows.created_at) for (db, _), t in schema.tables.items() if db == database_id]
     return {"total": len(tables), "tables": tables}
 
 
@@ -82,7 +70,7 @@ def _get_table(ctx: Ctx) -> dict[str, Any]:
     require_scope(ctx.caller, *TABLE_READ_SCOPES)
     if not ctx.caller.is_key:
         raise unauthorized_scope()
-    return _table(ctx).to_json(ctx.stack.db.created_at)
+    return _table(ctx).to_json(ctx.stack.rows.created_at)
 
 
 def _list_rows(ctx: Ctx, queries: Any = None) -> dict[str, Any]:
@@ -98,22 +86,9 @@ def _list_rows(ctx: Ctx, queries: Any = None) -> dict[str, Any]:
             ttl_s = -1
         if isinstance(ttl, bool) or not 0 <= ttl_s <= 86400:
             raise argument_invalid("ttl", "Value must be a valid range between 0 and 86,400")
-    caller = ctx.caller
-    read_filter(caller, table)  # 401 before any work when the caller cannot list at all
-
-    def read(w: Writer) -> dict[str, Any]:
-        rows = select_rows(w, table, caller, parsed, default_limit=DEFAULT_LIMIT)
-        total = 0
-        if want_total:
-            where, params = compile_filters(parsed.filters, table)
-            perm_sql, perm_params = read_filter(caller, table)
-            total = w.count(table, f"({where}) AND {perm_sql}", [*params, *perm_params], TOTAL_CAP)
-        return {"total": total, "rows": [apply_select(r, parsed.selects) for r in rows]}
-
-    tx_id = ctx.param("transactionId")
-    if tx_id:
-        return ctx.stack.db.simulate(staged_state(ctx.stack, caller, tx_id), read)
-    return ctx.stack.db.read(read)
+    return ctx.stack.rows.list_rows(
+        table, ctx.caller, parsed, want_total=want_total, transaction_id=ctx.param("transactionId")
+    )
 
 
 def _list_rows_post(ctx: Ctx) -> dict[str, Any]:
@@ -125,17 +100,7 @@ def _get_row(ctx: Ctx) -> dict[str, Any]:
     table = _table(ctx)
     row_id = check_uid("rowId", ctx.path["rowId"])
     parsed = parse_queries(ctx.param("queries"), table)
-
-    def read(w: Writer) -> dict[str, Any]:
-        row = w.get(table, row_id)
-        if row is None or not row_allows(ctx.caller, table, row, "read"):
-            raise row_not_found(row_id)
-        return apply_select(row, parsed.selects)
-
-    tx_id = ctx.param("transactionId")
-    if tx_id:
-        return ctx.stack.db.simulate(staged_state(ctx.stack, ctx.caller, tx_id), read)
-    return ctx.stack.db.read(read)
+    return ctx.stack.rows.get(table, ctx.caller, row_id, parsed.selects, transaction_id=ctx.param("transactionId"))
 
 
 def _staged_mock(table: TableSchema, row_id: str, data: dict[str, Any], perms: Any) -> dict[str, Any]:
@@ -164,7 +129,7 @@ def _create_rows(ctx: Ctx) -> tuple[int, Any]:
         if tx_id:
             _stage(ctx, tx_id, "bulkCreate", table, data=rows)
             return 200, {"total": len(rows), "rows": []}
-        created = ctx.stack.db.write(lambda w: op_bulk_create(w, table, ctx.caller, rows))
+        created = ctx.stack.rows.bulk_create(table, ctx.caller, rows)
         return 201, {"total": len(created), "rows": created}
     if not has_data:
         raise AppwriteError(400, "row_missing_data", "The row data is missing. Try again with row data populated")
@@ -187,8 +152,7 @@ def _create_rows(ctx: Ctx) -> tuple[int, Any]:
         _stage(ctx, tx_id, "create", table, row_id=row_id, data=staged_data)
         perms = permissions if permissions is not None else default_row_permissions(ctx.caller)
         return 201, _staged_mock(table, row_id, data, perms)
-    row = ctx.stack.db.write(lambda w: op_create(w, table, ctx.caller, row_id, data, permissions))
-    return 201, row
+    return 201, ctx.stack.rows.create(table, ctx.caller, row_id, data, permissions)
 
 
 def _row_id(ctx: Ctx) -> str:
@@ -233,11 +197,11 @@ def _stage(
         op["rowId"] = row_id
     if data is not None:
         op["data"] = data
-    staged = [normalize_operation(ctx.stack, ctx.caller, op)]
+    staged = [normalize_operation(ctx.caller, op)]
     if action in _NON_PENDING_IS_BAD_REQUEST:
-        stage_operations(ctx.stack, ctx.caller, tx_id, staged, not_ready=lambda: bad_request(NON_PENDING))
+        ctx.stack.transactions.stage(ctx.caller, tx_id, staged, not_ready=lambda: bad_request(NON_PENDING))
     else:
-        stage_operations(ctx.stack, ctx.caller, tx_id, staged)
+        ctx.stack.transactions.stage(ctx.caller, tx_id, staged)
 
 
 def _update_row(ctx: Ctx) -> Any:
@@ -245,14 +209,10 @@ def _update_row(ctx: Ctx) -> Any:
     tx_id = ctx.param("transactionId")
     if tx_id:
         staged_data = _stage_single(ctx, tx_id, "update", table, row_id, data, permissions)
-
-        def read(w: Writer) -> dict[str, Any]:
-            row = w.get(table, row_id)
-            return row if row is not None else _staged_mock(table, row_id, staged_data, permissions)
-
-        return ctx.stack.db.simulate(staged_state(ctx.stack, ctx.caller, tx_id), read)
-    return ctx.stack.db.write(
-        lambda w: op_update(w, table, ctx.caller, row_id, data, permissions, if_unmodified_since=_timestamp_header(ctx))
+        row = ctx.stack.rows.find_staged(table, ctx.caller, row_id, tx_id)
+        return row if row is not None else _staged_mock(table, row_id, staged_data, permissions)
+    return ctx.stack.rows.update(
+        table, ctx.caller, row_id, data, permissions, if_unmodified_since=_timestamp_header(ctx)
     )
 
 
@@ -262,8 +222,8 @@ def _upsert_row(ctx: Ctx) -> Any:
     if tx_id:
         staged_data = _stage_single(ctx, tx_id, "upsert", table, row_id, data, permissions)
         return 201, _staged_mock(table, row_id, staged_data, permissions)
-    row, _created = ctx.stack.db.write(
-        lambda w: op_upsert(w, table, ctx.caller, row_id, data, permissions, if_unmodified_since=_timestamp_header(ctx))
+    row, _created = ctx.stack.rows.upsert(
+        table, ctx.caller, row_id, data, permissions, if_unmodified_since=_timestamp_header(ctx)
     )
     return 200, row
 
@@ -276,7 +236,7 @@ def _delete_row(ctx: Ctx) -> Response:
     if tx_id:
         _stage(ctx, tx_id, "delete", table, row_id=row_id)
         return empty_response()
-    ctx.stack.db.write(lambda w: op_delete(w, table, ctx.caller, row_id, if_unmodified_since=_timestamp_header(ctx)))
+    ctx.stack.rows.delete(table, ctx.caller, row_id, if_unmodified_since=_timestamp_header(ctx))
     return empty_response()
 
 
@@ -297,18 +257,8 @@ def _increment(sign: int) -> Callable[[Ctx], Any]:
                 data["max" if sign > 0 else "min"] = limit
             _stage(ctx, tx_id, "increment" if sign > 0 else "decrement", table, row_id=row_id, data=data)
             return {"$id": row_id, "$tableId": table.table_id, "$databaseId": table.database_id, column: data["value"]}
-        return ctx.stack.db.write(
-            lambda w: op_increment(
-                w,
-                table,
-                ctx.caller,
-                row_id,
-                column,
-                value,
-                limit,
-                sign=sign,
-                if_unmodified_since=_timestamp_header(ctx),
-            )
+        return ctx.stack.rows.increment(
+            table, ctx.caller, row_id, column, value, limit, sign=sign, if_unmodified_since=_timestamp_header(ctx)
         )
 
     return handler
@@ -323,7 +273,7 @@ def _bulk_upsert(ctx: Ctx) -> Any:
     if tx_id:
         _stage(ctx, tx_id, "bulkUpsert", table, data=rows)
         return {"total": len(rows), "rows": []}
-    upserted = ctx.stack.db.write(lambda w: op_bulk_upsert(w, table, ctx.caller, rows))
+    upserted = ctx.stack.rows.bulk_upsert(table, ctx.caller, rows)
     return {"total": len(upserted), "rows": upserted}
 
 
@@ -339,7 +289,7 @@ def _bulk_update(ctx: Ctx) -> Any:
     if tx_id:
         _stage(ctx, tx_id, "bulkUpdate", table, data={"data": data, "queries": queries})
         return {"total": 0, "rows": []}
-    updated = ctx.stack.db.write(lambda w: op_bulk_update(w, table, ctx.caller, data, queries))
+    updated = ctx.stack.rows.bulk_update(table, ctx.caller, data, queries)
     return {"total": len(updated), "rows": updated[:MAX_BULK]}
 
 
@@ -353,13 +303,13 @@ def _bulk_delete(ctx: Ctx) -> Any:
     if tx_id:
         _stage(ctx, tx_id, "bulkDelete", table, data={"queries": queries})
         return {"total": 0, "rows": []}
-    deleted = ctx.stack.db.write(lambda w: op_bulk_delete(w, table, ctx.caller, queries))
+    deleted = ctx.stack.rows.bulk_delete(table, ctx.caller, queries)
     return {"total": len(deleted), "rows": deleted}
 
 
 def _list_databases(ctx: Ctx) -> dict[str, Any]:
     require_scope(ctx.caller, "databases.read")
-    stamp = ctx.stack.db.created_at
+    stamp = ctx.stack.rows.created_at
     items = [
         {
             "$id": db,
@@ -371,7 +321,7 @@ def _list_databases(ctx: Ctx) -> dict[str, Any]:
             "policies": [],
             "archives": [],
         }
-        for db, name in ctx.stack.db.schema.databases.items()
+        for db, name in ctx.stack.rows.schema.databases.items()
     ]
     return {"total": len(items), "databases": items}
 
@@ -390,7 +340,7 @@ def routes(stack: LocalStack) -> list[BaseRoute]:
     base = "/v1/tablesdb/{databaseId}/tables/{tableId}"
     return [
         Route("/v1/tablesdb", endpoint(stack, _list_databases), methods=["GET"]),
-        *transactions.routes(stack),
+        *transactions_api.routes(stack),
         Route("/v1/tablesdb/{databaseId}", endpoint(stack, _get_database), methods=["GET"]),
         Route("/v1/tablesdb/{databaseId}/tables", endpoint(stack, _list_tables), methods=["GET"]),
         Route(base, endpoint(stack, _get_table), methods=["GET"]),

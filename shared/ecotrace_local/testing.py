@@ -46,15 +46,9 @@ class StackHandle:
 
     def reset(self) -> None:
         """Empty every table, user and transaction; drop faults and the request log (between tests)."""
-        db = self.stack.db
-
-        def wipe(_: Any) -> None:
-            for table in db.schema.tables.values():
-                db.conn.execute(f"DELETE FROM {table.sql_name}")  # noqa: S608 - quoted schema identifier
-            db.conn.execute("DELETE FROM _users")
-            db.conn.execute("DELETE FROM _transactions")
-
-        db.write(wipe)
+        self.stack.db.clear_rows()
+        self.stack.users.clear()
+        self.stack.transactions.clear()
         self.stack.faults.clear()
         self.stack.request_log.clear()
 

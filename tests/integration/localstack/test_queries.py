@@ -13,7 +13,7 @@ from appwrite.services.tables_db import TablesDB
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecotrace_local.db import Writer
+from ecotrace_local.storage.database import Writer
 from ecotrace_local.testing import StackHandle
 from tests.integration.localstack.ls_support import DB
 

@@ -11,9 +11,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecotrace_local.db import Column, TableSchema, normalize_datetime, validate_values
 from ecotrace_local.errors import AppwriteError
-from ecotrace_local.queries import compile_filters, parse_queries
+from ecotrace_local.storage.codec import validate_values
+from ecotrace_local.storage.queries import compile_filters, parse_queries
+from ecotrace_local.storage.schema import Column, TableSchema
+from ecotrace_local.storage.timestamps import normalize_datetime
 
 TABLE = TableSchema(
     database_id="db",

@@ -6,11 +6,13 @@ Values are always bound as parameters; only schema-checked column names are plac
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from .db import TableSchema, normalize_datetime, quote_ident
-from .errors import AppwriteError, argument_invalid
+from ..errors import AppwriteError, argument_invalid
+from .schema import TableSchema, quote_ident
+from .timestamps import normalize_datetime
 
 MAX_QUERIES = 100
 MAX_QUERY_CHARS = 4096
@@ -99,7 +101,9 @@ def _int_value(values: Any, what: str, low: int) -> int:
     return value
 
 
-def parse_queries(raw: Any, table: TableSchema) -> ParsedQueries:
+def parse_queries(raw: Any, table: TableSchema, *, queryable: Collection[str] | None = None) -> ParsedQueries:
+    """Parse and check query strings against ``table``. ``queryable``: the only attributes a query may name (an
+    API that lets callers filter on some columns only, as Appwrite's executions list); None: every column."""
     strings = check_query_strings(raw)
     parsed = ParsedQueries()
     for text in strings:
@@ -115,6 +119,8 @@ def parse_queries(raw: Any, table: TableSchema) -> ParsedQueries:
             values = []
         if not isinstance(values, list):
             raise query_invalid("Invalid query: Syntax error")
+        if queryable is not None:
+            _check_queryable(query, queryable)
         if method in FILTER_METHODS:
             _check_filter(query, table)
             parsed.filters.append(query)
@@ -147,6 +153,22 @@ def parse_queries(raw: Any, table: TableSchema) -> ParsedQueries:
         else:
             raise query_invalid(f"Invalid query method: {method}")
     return parsed
+
+
+def _check_queryable(query: dict[str, Any], queryable: Collection[str]) -> None:
+    method = query.get("method")
+    values = query.get("values") or []
+    if method in ("and", "or"):
+        for child in values:
+            if isinstance(child, dict):
+                _check_queryable(child, queryable)
+        return
+    named = [v for v in values if v != "*"] if method == "select" else [query.get("attribute")]
+    if method in ("limit", "offset", "cursorAfter", "cursorBefore", "orderRandom"):
+        named = []
+    for attribute in named:
+        if attribute not in queryable:
+            raise query_invalid(f"Invalid query: Attribute not found in schema: {attribute}")
 
 
 def _check_filter(query: dict[str, Any], table: TableSchema) -> None:

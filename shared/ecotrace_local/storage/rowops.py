@@ -1,14 +1,13 @@
-"""Row operations inside one open SQLite transaction (a :class:`~ecotrace_local.db.Writer`), with Appwrite's
-permission checks and errors. Shared by the row endpoints and transaction commits, so a commit is atomic."""
+"""Row operations inside one open SQLite transaction (a :class:`~ecotrace_local.storage.database.Writer`), with
+Appwrite's permission checks and errors. Shared by the row service and transaction commits, so a commit is atomic."""
 
 from __future__ import annotations
 
 import math
-import os
-import time
 from typing import Any
 
-from .auth import (
+from ..errors import AppwriteError, argument_invalid, row_not_found, user_unauthorized
+from .access import (
     Caller,
     check_grantable,
     default_row_permissions,
@@ -16,32 +15,18 @@ from .auth import (
     row_allows,
     table_allows,
 )
-from .db import TableSchema, Writer, normalize_datetime, parse_datetime
-from .errors import AppwriteError, argument_invalid, row_not_found, user_unauthorized
+from .database import Writer
+from .ids import is_uid, new_unique_id
 from .operators import apply_operators
-from .queries import (
-    ParsedQueries,
-    compile_filters,
-    cursor_storage_value,
-    effective_orders,
-    keyset_after,
-    order_sql,
-    parse_queries,
-)
-from .rest import is_uid
+from .queries import parse_queries
+from .schema import TableSchema
+from .select import select_rows
+from .timestamps import normalize_datetime, parse_datetime
 
 READ_SCOPES = ("rows.read", "documents.read")
 WRITE_SCOPES = ("rows.write", "documents.write")
 MAX_BULK = 100
 DROPPED_KEYS = ("$sequence", "$databaseId", "$tableId", "$collectionId", "$id")
-
-
-def new_unique_id() -> str:
-    """Appwrite ``ID::unique()``: 13 hex chars from the time (uniqid) + 7 random hex chars."""
-    now = time.time()
-    seconds = int(now)
-    micros = int((now - seconds) * 1_000_000)
-    return f"{seconds:08x}{micros:05x}" + os.urandom(4).hex()[:7]
 
 
 # ------------------------------------------------------------------------------------------ errors
@@ -310,47 +295,6 @@ def op_bulk_upsert(w: Writer, table: TableSchema, caller: Caller, rows: Any) -> 
             row_id = new_unique_id()
         out.append(op_upsert(w, table, caller, row_id, data)[0])
     return out
-
-
-def select_rows(
-    w: Writer, table: TableSchema, caller: Caller, parsed: ParsedQueries, *, default_limit: int | None
-) -> list[dict[str, Any]]:
-    """Rows matching the parsed queries that ``caller`` may read, in order, after cursor/offset/limit."""
-    where, params = compile_filters(parsed.filters, table)
-    perm_sql, perm_params = read_filter(caller, table)
-    where = f"({where}) AND {perm_sql}"
-    params = [*params, *perm_params]
-    orders = effective_orders(parsed)
-    reverse = False
-    if parsed.cursor is not None:
-        direction, cursor_id = parsed.cursor
-        cursor_row = w.get(table, cursor_id)
-        if cursor_row is None:
-            raise AppwriteError(400, "general_cursor_not_found", f"Row '{cursor_id}' for the 'cursor' value not found.")
-        if direction == "before":
-            reverse = True
-            orders = [(a, "DESC" if d == "ASC" else "ASC") for a, d in orders]
-        key_sql, key_params = keyset_after(orders, [cursor_storage_value(table, a, cursor_row) for a, _ in orders])
-        where = f"{where} AND {key_sql}"
-        params = [*params, *key_params]
-    limit = parsed.limit if parsed.limit is not None else default_limit
-    order = "ORDER BY random()" if parsed.random else order_sql(orders)
-    tail = f"{order} LIMIT ? OFFSET ?"
-    rows = w.query(table, where, [*params, -1 if limit is None else limit, parsed.offset], tail)
-    if reverse:
-        rows.reverse()
-    return rows
-
-
-def read_filter(caller: Caller, table: TableSchema) -> tuple[str, list[Any]]:
-    """SQL limiting rows to those ``caller`` may read (all, when the table grants read)."""
-    if table_allows(caller, table, "read"):
-        return "1", []
-    if not table.row_security:
-        raise user_unauthorized()
-    perms = [f'read("{role}")' for role in sorted(caller.roles)]
-    marks = ", ".join("?" for _ in perms)
-    return f'EXISTS (SELECT 1 FROM json_each("$permissions") WHERE json_each.value IN ({marks}))', perms  # noqa: S608 - identifiers are schema-checked and quoted; values are bound
 
 
 def _bulk_targets(w: Writer, table: TableSchema, caller: Caller, queries: Any) -> list[dict[str, Any]]:

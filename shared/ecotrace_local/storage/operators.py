@@ -7,8 +7,9 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from .db import TableSchema, format_datetime, now_iso, parse_datetime
-from .errors import AppwriteError
+from ..errors import AppwriteError
+from .schema import TableSchema
+from .timestamps import format_datetime, now_iso, parse_datetime
 
 OPERATOR_METHODS = {
     "increment", "decrement", "multiply", "divide", "modulo", "power", "arrayAppend", "arrayPrepend",
