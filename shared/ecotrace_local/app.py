@@ -18,12 +18,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import accounts, functions_api, realtime, tablesdb
+from . import accounts, functions_api, realtime_ws, tablesdb
 from .auth import resolve_caller
 from .errors import AppwriteError, argument_invalid
 from .events import EventBus
 from .faults import Faults, RequestLog
 from .rest import EMPTY_MEDIA, Ctx, empty_response, endpoint, json_response
+from .runtime.functions import FunctionsService
+from .runtime.realtime import RealtimeHub
+from .runtime.specs import load_specs
 from .stack import StackConfig
 from .storage.credentials import Credentials
 from .storage.database import Database
@@ -59,13 +62,32 @@ class LocalStack:
         self.transactions = Transactions(self.db)
         self.rows = Rows(self.db, self.transactions)
         self.credentials = Credentials(config.project_id, config.api_key, config.jwt_secret)
+        self.functions = FunctionsService(
+            config.root,
+            load_specs(self.appwrite_json),
+            credentials=self.credentials,
+            bus=self.bus,
+            endpoint=config.endpoint,
+            variables=config.function_env,
+            legacy_databases=self.schema.legacy_databases,
+            run_schedules=config.run_schedules,
+        )
+        self.realtime = RealtimeHub(self.bus, legacy_databases=self.schema.legacy_databases)
+        self.functions.add_listener(self.realtime.on_execution)  # finished executions reach realtime
         self.faults = Faults()
         self.request_log = RequestLog()
-        # Filled on first use by the function runtime (functions_api.service) and the realtime hub (realtime.hub).
-        self.functions: Any = None
-        self.realtime: Any = None
+
+    def start(self) -> None:
+        self.realtime.start()
+        self.functions.install()
+
+    def stop(self) -> None:
+        self.functions.uninstall()
+        self.realtime.close()
 
     def close(self) -> None:
+        self.stop()
+        self.functions.close()
         self.db.close()
 
 
@@ -227,11 +249,11 @@ def create_app(stack: LocalStack) -> Starlette:
         # Every REST call runs in the thread pool (SQLite blocks) and functions call back into the stack while
         # other requests wait on them: allow more than anyio's default 40 threads.
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREAD_LIMIT
-        await run_in_threadpool(functions_api.install, stack)
+        await run_in_threadpool(stack.start)
         try:
             yield
         finally:
-            await run_in_threadpool(functions_api.uninstall, stack)
+            await run_in_threadpool(stack.stop)
 
     routes: list[BaseRoute] = [
         Route("/", _root, methods=["GET"]),
@@ -239,7 +261,7 @@ def create_app(stack: LocalStack) -> Starlette:
         *accounts.routes(stack),
         *local_routes(stack),
         *functions_api.routes(stack),
-        *realtime.routes(stack),
+        *realtime_ws.routes(stack),
     ]
     app = Starlette(
         routes=routes,

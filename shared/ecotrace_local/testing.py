@@ -103,14 +103,18 @@ def run_stack(
     config = StackConfig.from_env(env if env is not None else {}, root=root)
     config.db_path = db_path
     config.host = "127.0.0.1"
-    stack = LocalStack(config, appwrite_json=appwrite_json)
-    app = create_app(stack)
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only for such sockets; without
     # it every keep-alive request waits ~40 ms on delayed ACKs (measured: 44 ms vs 1.6 ms per request).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((config.host, port))
-    config.port = int(sock.getsockname()[1])
+    config.port = int(sock.getsockname()[1])  # before the stack is built: the functions' endpoint names it
+    try:
+        stack = LocalStack(config, appwrite_json=appwrite_json)
+    except BaseException:
+        sock.close()
+        raise
+    app = create_app(stack)
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5, ws="auto")
     )

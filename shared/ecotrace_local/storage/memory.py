@@ -4,6 +4,7 @@ same queries, permissions and paging as the project's tables."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
@@ -11,9 +12,10 @@ from typing import Any, TypeVar
 
 from ..events import EventBus
 from .access import PROJECT_KEY, Caller
+from .codec import validate_values
 from .database import Database, Writer
 from .queries import DEFAULT_LIMIT, parse_queries
-from .schema import Schema, TableSchema
+from .schema import Schema, TableSchema, quote_ident
 from .select import page
 
 T = TypeVar("T")
@@ -34,15 +36,20 @@ class MemoryTable:
         self, row_id: str, values: Mapping[str, Any], permissions: list[str], *, created_at: str, updated_at: str
     ) -> None:
         """Insert the row, or replace the one with this id (which keeps its place in the default order); drop the
-        oldest rows beyond ``max_rows``. Nothing happens once the table is closed."""
+        oldest rows beyond ``max_rows``. ``values`` are validated as a row's; no row event is published. Nothing
+        happens once the table is closed."""
         table = self.table
+        stored = validate_values(table, values)
+        names = ["$id", "$createdAt", "$updatedAt", "$permissions", *stored]
+        sql = (
+            f"INSERT INTO {table.sql_name} ({', '.join(quote_ident(n) for n in names)}) "  # noqa: S608 - quoted schema identifiers, bound values
+            f'VALUES ({", ".join("?" for _ in names)}) ON CONFLICT("$id") DO UPDATE SET '
+            + ", ".join(f"{quote_ident(n)} = excluded.{quote_ident(n)}" for n in names[1:])
+        )
+        params = [row_id, created_at, updated_at, json.dumps(permissions), *stored.values()]
 
         def write(w: Writer) -> None:
-            existing = w.get(table, row_id)
-            if existing is not None:
-                w.replace(table, existing, values, permissions, updated_at=updated_at, created_at=created_at)
-                return
-            w.insert(table, row_id, values, permissions, created_at=created_at, updated_at=updated_at)
+            w.conn.execute(sql, params)
             w.conn.execute(
                 f'DELETE FROM {table.sql_name} WHERE "$sequence" <= '  # noqa: S608 - quoted schema identifier
                 f'(SELECT MAX("$sequence") FROM {table.sql_name}) - ?',

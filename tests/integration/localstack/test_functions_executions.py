@@ -16,7 +16,7 @@ from appwrite.query import Query
 from appwrite.services.functions import Functions
 from appwrite.services.tables_db import TablesDB
 
-from ecotrace_local import functions_api
+from ecotrace_local.runtime import functions as functions_api
 from ecotrace_local.testing import StackHandle
 from tests.integration.localstack.fn_samples import DB, sample_stack, wait_for
 

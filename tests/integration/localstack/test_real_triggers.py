@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 import pytest
 from appwrite.services.tables_db import TablesDB
 
-from ecotrace_local.functions_api import Execution
+from ecotrace_local.runtime.executions import Execution
+from ecotrace_local.runtime.triggers import Scheduler
 from ecotrace_local.testing import StackHandle, run_stack
-from ecotrace_local.triggers import Scheduler
 from tests.integration.localstack.fn_samples import wait_for
 from tests.integration.localstack.ls_support import REPO_ROOT
 from tests.integration.localstack.test_real_access import minimal_row

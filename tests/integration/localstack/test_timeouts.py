@@ -11,7 +11,7 @@ from appwrite.query import Query
 from appwrite.services.functions import Functions
 from appwrite.services.tables_db import TablesDB
 
-from ecotrace_local import functions_api
+from ecotrace_local.runtime import functions as functions_api
 from tests.integration.localstack.fn_samples import DB, sample_stack, wait_for
 
 

@@ -12,8 +12,8 @@ from appwrite.query import Query
 from appwrite.services.functions import Functions
 from appwrite.services.tables_db import TablesDB
 
+from ecotrace_local.runtime.triggers import Scheduler
 from ecotrace_local.testing import StackHandle
-from ecotrace_local.triggers import Scheduler
 from tests.integration.localstack.fn_samples import DB, sample_stack, wait_for
 
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecotrace_local.event_names import ACTION_EVENT, _generate, row_channels, row_event_names
+from ecotrace_local.runtime.event_names import ACTION_EVENT, _generate, row_channels, row_event_names
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "appwrite-row-events.json").read_text(encoding="utf-8"))
 

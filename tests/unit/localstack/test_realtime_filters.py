@@ -9,7 +9,7 @@ from appwrite.query import Query
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecotrace_local.realtime import convert_channels, may_receive, payload_filter
+from ecotrace_local.runtime.realtime import convert_channels, may_receive, payload_filter
 
 numbers = st.integers(min_value=-1000, max_value=1000)
 

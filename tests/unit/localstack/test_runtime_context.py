@@ -12,17 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecotrace_local.runtime import (
-    FunctionRuntime,
-    FunctionSpec,
-    Invocation,
-    Request,
-    Response,
-    import_entrypoint,
-    load_specs,
-    parse_query,
-    source_dir,
-)
+from ecotrace_local.runtime.context import Request, Response, parse_query
+from ecotrace_local.runtime.runner import FunctionRuntime, Invocation, import_entrypoint
+from ecotrace_local.runtime.specs import FunctionSpec, load_specs, source_dir
 
 
 def test_request_exposes_raw_bytes_text_json_and_lower_case_headers() -> None:

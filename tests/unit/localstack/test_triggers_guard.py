@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ecotrace_local.events import EventBus, RowEvent
-from ecotrace_local.runtime import FunctionSpec
-from ecotrace_local.triggers import EventTriggers
+from ecotrace_local.runtime.specs import FunctionSpec
+from ecotrace_local.runtime.triggers import EventTriggers
 
 
 @dataclass

@@ -1,16 +1,14 @@
-"""The Python function runtime, in process: the open-runtimes ``context`` and a bounded executor.
+"""The Python function runtime, in process: a bounded executor running ``main(context)`` (``context.py``).
 
 What Appwrite's Python runtime (open-runtimes ``runtimes/python/versions/latest/src``) does and this module
-reproduces: ``context.req`` (raw body bytes plus text/JSON views, lower-case headers, method, path, query, url),
-``context.res`` builders returning plain ``{"body","statusCode","headers"}`` dicts, ``context.log`` /
-``context.error`` collected per execution, the entrypoint imported as a package module so relative imports work,
+reproduces: the entrypoint imported as a package module so relative imports work,
 sync or async ``main``, the function's ``timeout`` enforced (a timed-out execution answers 500 and logs
 "Execution timed out."), a missing return value answered 500, and the response normalised (content-type defaults
 to ``text/plain``, ``; charset=utf-8`` added unless multipart or already present).
 
 Differences, on purpose: four functions share one process, so each gets its own package name
 (``_ecotrace_fn_<id>``) instead of ``function``; a timed-out worker thread cannot be killed and runs to its end
-in the background (its result is discarded, and ``functions_api`` revokes its execution key so it writes nothing
+in the background (its result is discarded, and ``functions.py`` revokes its execution key so it writes nothing
 more); ``print()`` goes to the stack's own output, not the execution's logs
 (use ``context.log``); the process environment is shared, so ``APPWRITE_FUNCTION_ID`` is best effort.
 """
@@ -35,180 +33,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .context import Context, Request
+from .specs import FunctionSpec, source_dir
+
 logger = logging.getLogger(__name__)
 
 RUNTIME_NAME = "Python"
 MAX_LOG_CHARS = 4000  # Appwrite keeps the last 4,000 characters of logs and errors (Execution model docs)
 _MODULE_PREFIX = "_ecotrace_fn_"
-
-
-# --------------------------------------------------------------------------------------------------------------
-# context.req / context.res / context
-
-
-class Request:
-    """``context.req``. ``body_json`` raises (ValueError) on an empty or non-JSON body, as the runtime does."""
-
-    def __init__(
-        self,
-        *,
-        body_binary: bytes = b"",
-        headers: Mapping[str, str] | None = None,
-        method: str = "POST",
-        path: str = "/",
-        query_string: str = "",
-        scheme: str = "http",
-        host: str = "localhost",
-        port: int = 80,
-    ) -> None:
-        self.body_binary = body_binary
-        self.headers: dict[str, str] = {k.lower(): v for k, v in (headers or {}).items()}
-        self.method = method.upper()
-        self.path = path or "/"
-        self.query_string = query_string
-        self.query: dict[str, str] = parse_query(query_string)
-        self.scheme = scheme
-        self.host = host
-        self.port = port
-        default_port = 443 if scheme == "https" else 80
-        url = f"{scheme}://{host}"
-        if port != default_port:
-            url += f":{port}"
-        url += self.path
-        if query_string:
-            url += f"?{query_string}"
-        self.url = url
-
-    @property
-    def body_text(self) -> str:
-        return self.body_binary.decode("utf-8")
-
-    @property
-    def body_json(self) -> Any:
-        return json.loads(self.body_text)
-
-    @property
-    def body_raw(self) -> str:
-        return self.body_text
-
-    @property
-    def body(self) -> Any:
-        """Legacy view: parsed JSON for a JSON content-type ({} when empty), otherwise the text."""
-        content_type = self.headers.get("content-type", "text/plain").lower()
-        if content_type.startswith("application/json"):
-            return self.body_json if self.body_binary else {}
-        return self.body_text
-
-
-def parse_query(query_string: str) -> dict[str, str]:
-    """Like the runtime: split on ``&`` and the first ``=``, no percent-decoding, later keys win."""
-    query: dict[str, str] = {}
-    for param in query_string.split("&"):
-        key, sep, value = param.partition("=")
-        if key:
-            query[key] = value if sep else ""
-    return query
-
-
-class Response:
-    """``context.res``. Each builder returns ``{"body", "statusCode", "headers"}``; header dicts are copied."""
-
-    def binary(self, data: bytes, statusCode: int = 200, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-        return {"body": data, "statusCode": statusCode, "headers": dict(headers or {})}
-
-    def text(self, body: str, statusCode: int = 200, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-        return self.binary(body.encode("utf-8"), statusCode, headers)
-
-    def send(self, body: Any, statusCode: int = 200, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-        return {"body": body, "statusCode": statusCode, "headers": dict(headers or {})}
-
-    def json(self, obj: Any, statusCode: int = 200, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-        merged = {**dict(headers or {}), "content-type": "application/json"}
-        return self.text(json.dumps(obj, separators=(",", ":")), statusCode, merged)
-
-    def empty(self) -> dict[str, Any]:
-        return self.text("", 204, {})
-
-    def redirect(self, url: str, statusCode: int = 301, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-        merged = {**dict(headers or {}), "location": url}
-        return self.text("", statusCode, merged)
-
-
-def _format_log(messages: tuple[Any, ...]) -> str:
-    parts = []
-    for message in messages:
-        if isinstance(message, dict | list):
-            parts.append(json.dumps(message))
-        else:
-            parts.append(str(message))
-    return " ".join(parts)
-
-
-class Context:
-    def __init__(self, req: Request) -> None:
-        self.req = req
-        self.res = Response()
-        self.logs: list[str] = []
-        self.errors: list[str] = []
-
-    def log(self, *messages: Any) -> None:
-        self.logs.append(_format_log(messages))
-
-    def error(self, *messages: Any) -> None:
-        self.errors.append(_format_log(messages))
-
-
-# --------------------------------------------------------------------------------------------------------------
-# functions from appwrite.json
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    id: str
-    name: str
-    runtime: str
-    entrypoint: str
-    path: str
-    timeout_s: int = 15
-    execute: tuple[str, ...] = ()
-    events: tuple[str, ...] = ()
-    schedule: str = ""
-    scopes: tuple[str, ...] = ()
-    enabled: bool = True
-
-    @classmethod
-    def from_appwrite_json(cls, data: Mapping[str, Any]) -> FunctionSpec:
-        function_id = str(data["$id"])
-        return cls(
-            id=function_id,
-            name=str(data.get("name") or function_id),
-            runtime=str(data.get("runtime", "python-3.12")),
-            entrypoint=str(data.get("entrypoint", "src/main.py")),
-            path=str(data.get("path") or f"functions/{function_id}"),
-            timeout_s=max(1, int(data.get("timeout", 15))),
-            execute=tuple(str(r) for r in data.get("execute", [])),
-            events=tuple(str(e) for e in data.get("events", [])),
-            schedule=str(data.get("schedule") or ""),
-            scopes=tuple(str(s) for s in data.get("scopes", [])),
-            enabled=bool(data.get("enabled", True)),
-        )
-
-
-def load_specs(appwrite_json: Mapping[str, Any]) -> dict[str, FunctionSpec]:
-    specs = [FunctionSpec.from_appwrite_json(f) for f in appwrite_json.get("functions", [])]
-    return {spec.id: spec for spec in specs}
-
-
-def source_dir(root: Path, spec: FunctionSpec) -> Path:
-    """The folder to import from. appwrite.json points at the built ``dist/functions/<id>``; locally the source
-    folder ``functions/<id>`` is preferred (edits apply without a build) and used whenever it exists."""
-    declared = root / spec.path
-    parts = Path(spec.path).parts
-    if len(parts) >= 3 and parts[0] == "dist" and parts[1] == "functions":
-        source = root.joinpath(*parts[1:])
-        if source.is_dir():
-            return source
-    return declared
 
 
 def _package_name(function_id: str) -> str:
@@ -230,10 +62,6 @@ def import_entrypoint(function_id: str, folder: Path, entrypoint: str) -> types.
     sys.modules[package] = root_module
     dotted = entrypoint[:-3] if entrypoint.endswith(".py") else entrypoint
     return importlib.import_module(package + "." + dotted.replace("/", "."))
-
-
-# --------------------------------------------------------------------------------------------------------------
-# executing
 
 
 @dataclass(frozen=True)

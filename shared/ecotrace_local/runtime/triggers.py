@@ -20,26 +20,36 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from croniter import croniter
 
-from ecotrace_local.event_names import row_event_names
-from ecotrace_local.events import EventBus, RowEvent
-
-if TYPE_CHECKING:
-    from ecotrace_local.functions_api import Execution, FunctionsService
-    from ecotrace_local.runtime import FunctionSpec
+from ..events import EventBus, RowEvent
+from .event_names import row_event_names
+from .executions import Call, Execution
+from .specs import FunctionSpec
 
 logger = logging.getLogger(__name__)
+
+
+class Executor(Protocol):
+    """What the triggers need of the functions service (``functions.FunctionsService``)."""
+
+    @property
+    def specs(self) -> Mapping[str, FunctionSpec]: ...
+
+    @property
+    def legacy_databases(self) -> Collection[str]: ...
+
+    def start(self, spec: FunctionSpec, call: Call) -> Execution: ...
 
 
 class EventTriggers:
     def __init__(
         self,
-        service: FunctionsService,
+        service: Executor,
         *,
         clock: Callable[[], float] = time.monotonic,
         window_s: float = 10.0,
@@ -86,8 +96,6 @@ class EventTriggers:
 
     def on_row_event(self, event: RowEvent) -> None:
         """Bus subscriber: queue the executions and return at once (the database thread is waiting)."""
-        from ecotrace_local.functions_api import Call
-
         subscribed = [spec for spec in self.service.specs.values() if spec.enabled and spec.events]
         if not subscribed:
             return
@@ -126,7 +134,7 @@ def _utc_now() -> datetime:
 class Scheduler:
     def __init__(
         self,
-        service: FunctionsService,
+        service: Executor,
         *,
         clock: Callable[[], datetime] = _utc_now,
         poll_s: float = 1.0,
@@ -226,8 +234,6 @@ class Scheduler:
         return self._fire(fid, wait=wait)
 
     def _fire(self, function_id: str, *, wait: bool) -> Execution:
-        from ecotrace_local.functions_api import Call
-
         spec = self.service.specs[function_id]
         logger.info("schedule %r fires function %s", spec.schedule, spec.id)
         call = Call(trigger="schedule", method="POST", path="/", body=b"", is_async=not wait, event="")

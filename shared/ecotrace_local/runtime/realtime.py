@@ -1,5 +1,6 @@
-"""The realtime websocket ``/v1/realtime``, speaking Appwrite 1.9.6's protocol (reference: appwrite-rest.md
-section 7, appwrite.md "Realtime").
+"""The realtime hub: subscriptions, Appwrite 1.9.6's realtime protocol messages and the fan-out of row writes and
+finished executions to connections (reference: appwrite-rest.md section 7, appwrite.md "Realtime"). The websocket
+``/v1/realtime`` itself is served by ``http/realtime.py``.
 
 - ``?project=`` must name this project, else ``error`` 1008 and close 1008;
 - ``?jwt=`` (or the ``x-appwrite-jwt`` header) authenticates as that user; a bad JWT -> ``error`` 401 and close;
@@ -24,27 +25,19 @@ loop with ``loop.call_soon_threadsafe`` and sent by one writer task per connecti
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from starlette.routing import BaseRoute, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
-
-from ecotrace_local import auth
-from ecotrace_local.errors import AppwriteError
-from ecotrace_local.event_names import execution_channels, execution_event_names, row_channels, row_event_names
-from ecotrace_local.events import RowEvent
-from ecotrace_local.storage.access import GUEST, Caller
-
-if TYPE_CHECKING:
-    from ecotrace_local.functions_api import Execution
+from ..events import EventBus, RowEvent
+from ..storage.access import Caller
+from .event_names import execution_channels, execution_event_names, row_channels, row_event_names
+from .executions import Execution
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +51,12 @@ QUEUE_LIMIT = 1000  # frames waiting for a slow client; beyond this the client i
 Frame = dict[str, Any]
 
 
-def _frame(kind: str, data: Any = None) -> Frame:
+def frame(kind: str, data: Any = None) -> Frame:
     return {"type": kind} if data is None else {"type": kind, "data": data}
 
 
-def _error(code: int, message: str) -> Frame:
-    return _frame("error", {"code": code, "message": message})
+def error_frame(code: int, message: str) -> Frame:
+    return frame("error", {"code": code, "message": message})
 
 
 def convert_channels(channels: Iterable[str], user_id: str | None) -> list[str]:
@@ -181,25 +174,20 @@ class Connection:
             self.closed = True
 
 
-def _legacy_databases(stack: Any) -> frozenset[str]:
-    """Databases declared only in appwrite.json's legacy ``databases`` section (42 event names, not 64)."""
-    data = getattr(stack, "appwrite_json", None)
-    if not isinstance(data, dict):
-        try:
-            data = stack.config.appwrite_json()
-        except (OSError, ValueError):
-            return frozenset()
-    tablesdb = {str(d.get("$id")) for d in data.get("tablesDB", [])}
-    return frozenset(str(d.get("$id")) for d in data.get("databases", [])) - tablesdb
-
-
 class RealtimeHub:
-    def __init__(self, stack: Any) -> None:
-        self.stack = stack
+    """The open connections, and the fan-out of each committed row write (from the bus) and each finished
+    execution (``on_execution``) to those that subscribed to one of its channels and may read it."""
+
+    def __init__(self, bus: EventBus, *, legacy_databases: Collection[str] = frozenset()) -> None:
+        self._bus = bus
         self._connections: set[Connection] = set()
         self._lock = threading.Lock()
-        self.legacy_databases = _legacy_databases(stack)
-        self._unsubscribe: Callable[[], None] | None = stack.bus.subscribe(self.on_row_event)
+        self.legacy_databases = frozenset(legacy_databases)
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def start(self) -> None:
+        if self._unsubscribe is None:
+            self._unsubscribe = self._bus.subscribe(self.on_row_event)
 
     def close(self) -> None:
         if self._unsubscribe is not None:
@@ -229,7 +217,7 @@ class RealtimeHub:
                 continue
             matched = connection.matching(wanted, payload)
             if matched:
-                connection.push(_frame("event", {**data, "subscriptions": matched}))
+                connection.push(frame("event", {**data, "subscriptions": matched}))
                 sent += 1
         return sent
 
@@ -255,27 +243,7 @@ class RealtimeHub:
         self._publish(channels, execution.read_roles(), data)
 
 
-_HUBS_LOCK = threading.Lock()
-
-
-def hub(stack: Any) -> RealtimeHub:
-    """The stack's realtime hub (held on the stack: ``stack.realtime``), created on first use."""
-    with _HUBS_LOCK:
-        if stack.realtime is None:
-            stack.realtime = RealtimeHub(stack)
-        existing: RealtimeHub = stack.realtime
-        return existing
-
-
-def shutdown(stack: Any) -> None:
-    """Stop publishing to this stack's sockets (called from ``functions_api.uninstall``)."""
-    with _HUBS_LOCK:
-        existing, stack.realtime = stack.realtime, None
-    if existing is not None:
-        existing.close()
-
-
-def _parse_subscribe(data: Any, user_id: str | None) -> list[Subscription]:
+def parse_subscribe(data: Any, user_id: str | None) -> list[Subscription]:
     """``data``: a list of ``{subscriptionId?, channels, queries?}`` (or one such object). Raises ValueError."""
     items = data if isinstance(data, list) else [data]
     if not items or len(items) > MAX_SUBSCRIPTIONS:
@@ -303,9 +271,9 @@ def _parse_subscribe(data: Any, user_id: str | None) -> list[Subscription]:
     return subscriptions
 
 
-def _handle_message(connection: Connection, text: str) -> Frame:
+def handle_message(connection: Connection, text: str) -> Frame:
     """One client message -> the frame to answer with."""
-    bad = _error(ERROR_BAD_MESSAGE, "Message format is not valid.")
+    bad = error_frame(ERROR_BAD_MESSAGE, "Message format is not valid.")
     if len(text) > MAX_MESSAGE_CHARS:
         return bad
     try:
@@ -317,17 +285,17 @@ def _handle_message(connection: Connection, text: str) -> Frame:
     kind = message.get("type")
     data = message.get("data")
     if kind == "ping":
-        return _frame("pong")
+        return frame("pong")
     if kind == "subscribe":
         try:
-            subscriptions = _parse_subscribe(data, connection.caller.user_id)
+            subscriptions = parse_subscribe(data, connection.caller.user_id)
         except ValueError:
             return bad
         with connection.lock:
             for sub in subscriptions:
                 connection.subscriptions[sub.id] = sub
         answer = [s.to_json() for s in subscriptions]
-        return _frame("response", {"to": "subscribe", "success": True, "subscriptions": answer})
+        return frame("response", {"to": "subscribe", "success": True, "subscriptions": answer})
     if kind == "unsubscribe":
         items = data if isinstance(data, list) else [data]
         ids = [i.get("subscriptionId") for i in items if isinstance(i, dict)]
@@ -338,92 +306,9 @@ def _handle_message(connection: Connection, text: str) -> Frame:
             for sub_id in ids:
                 gone = connection.subscriptions.pop(str(sub_id), None) is not None
                 removed.append({"subscriptionId": sub_id, "removed": gone})
-        return _frame("response", {"to": "unsubscribe", "success": True, "subscriptions": removed})
+        return frame("response", {"to": "unsubscribe", "success": True, "subscriptions": removed})
     if kind == "authentication":
         if not isinstance(data, dict) or not data.get("session"):
             return bad
-        return _error(ERROR_BAD_MESSAGE, "Session is not valid.")
+        return error_frame(ERROR_BAD_MESSAGE, "Session is not valid.")
     return bad
-
-
-def _user_json(stack: Any, caller: Caller) -> dict[str, Any] | None:
-    if caller.kind != "user" or not caller.user_id:
-        return None
-    user: dict[str, Any] | None = stack.users.get(caller.user_id)
-    return user
-
-
-def routes(stack: Any) -> list[BaseRoute]:
-    realtime = hub(stack)
-
-    async def endpoint(websocket: WebSocket) -> None:
-        await websocket.accept()
-        params = websocket.query_params
-        if params.get("project") != stack.config.project_id:
-            await websocket.send_json(_error(CLOSE_POLICY_VIOLATION, "Missing or unknown project ID"))
-            await websocket.close(CLOSE_POLICY_VIOLATION)
-            return
-        caller = GUEST
-        token = params.get("jwt") or websocket.headers.get("x-appwrite-jwt")
-        if token:
-            try:
-                caller = auth.caller_from_jwt(stack, token)
-            except AppwriteError as exc:
-                await websocket.send_json(_error(exc.status, exc.message))
-                await websocket.close(CLOSE_POLICY_VIOLATION)
-                return
-        connection = Connection(asyncio.get_running_loop(), caller)
-        url_channels = params.getlist("channels[]") or params.getlist("channels")
-        if url_channels:
-            sub = Subscription(secrets.token_hex(10), convert_channels(url_channels, caller.user_id))
-            connection.subscriptions[sub.id] = sub
-        # Registered before the connected frame goes out: events from then on queue up behind it, none is lost.
-        realtime.add(connection)
-        try:
-            await websocket.send_json(
-                _frame(
-                    "connected",
-                    {
-                        "channels": connection.all_channels(),
-                        "subscriptions": list(connection.subscriptions),
-                        "user": _user_json(stack, caller),
-                    },
-                )
-            )
-        except (RuntimeError, WebSocketDisconnect):
-            realtime.remove(connection)
-            return
-        writer = asyncio.create_task(_write(websocket, connection))
-        try:
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                text = message.get("text")
-                if text is None:
-                    raw = message.get("bytes") or b""
-                    text = raw.decode("utf-8", errors="replace")
-                connection.push(_handle_message(connection, text))
-        except WebSocketDisconnect:
-            pass
-        finally:
-            connection.closed = True
-            realtime.remove(connection)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
-
-    return [WebSocketRoute("/v1/realtime", endpoint)]
-
-
-async def _write(websocket: WebSocket, connection: Connection) -> None:
-    while True:
-        frame = await connection.queue.get()
-        if frame is None:
-            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await websocket.close()
-            return
-        try:
-            await websocket.send_text(json.dumps(frame, separators=(",", ":")))
-        except (RuntimeError, WebSocketDisconnect):
-            return
