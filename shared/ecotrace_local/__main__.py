@@ -10,8 +10,7 @@ from types import FrameType
 
 import uvicorn
 
-from .app import LocalStack, create_app
-from .stack import DEFAULT_LOCAL_API_KEY, StackConfig, apply_dev_defaults
+from .stack import DEFAULT_LOCAL_API_KEY, LocalStack, StackConfig, apply_dev_defaults
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
@@ -100,11 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     sock.listen(2048)  # connections made as soon as the banner shows wait in the backlog
     config.port = int(sock.getsockname()[1])  # the real port when ECOTRACE_PORT=0
     stack = LocalStack(config)
-    app = create_app(stack)
     print(banner(config), flush=True)
-    server = _Server(uvicorn.Config(app, log_level="warning", ws="auto", timeout_graceful_shutdown=5))
+    server = _Server(uvicorn.Config(stack.app, log_level="warning", ws="auto", timeout_graceful_shutdown=5))
     try:
-        # uvicorn handles SIGINT/SIGTERM itself and runs the lifespan shutdown (functions uninstall).
+        # uvicorn handles SIGINT/SIGTERM itself and runs the lifespan shutdown (LocalStack.stop).
         server.run(sockets=[sock])
     finally:
         sock.close()

@@ -1,10 +1,11 @@
-"""Appwrite's error contract: JSON ``{"message","code","type","version"}`` with the HTTP status as ``code``."""
+"""Appwrite's error contract: JSON ``{"message","code","type","version"}`` with the HTTP status as ``code``.
+
+Shared by every layer; ``http/exceptions.py`` is the one place that turns an error into a response.
+"""
 
 from __future__ import annotations
 
 from typing import Any
-
-from starlette.responses import JSONResponse
 
 APPWRITE_VERSION = "1.9.6"
 # Any status outside this set is reported as 500 "Server Error" (Appwrite general.php).
@@ -27,10 +28,6 @@ class AppwriteError(Exception):
                 "version": APPWRITE_VERSION,
             }
         return {"message": self.message, "code": self.status, "type": self.type, "version": APPWRITE_VERSION}
-
-    def response(self) -> JSONResponse:
-        body = self.body()
-        return JSONResponse(body, status_code=int(body["code"]), media_type="application/json; charset=UTF-8")
 
 
 def row_not_found(row_id: str) -> AppwriteError:

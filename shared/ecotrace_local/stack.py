@@ -1,12 +1,10 @@
-"""The local stack's shared state and settings. Built once by ``ecotrace_local.app.create_app``.
+"""The composition root of the local stack: its settings (:class:`StackConfig`, read from the environment and
+``.env``) and :class:`LocalStack`, which builds every service once, wires them, and closes them in order.
 
-Ownership (keep to it when changing things):
-- ``db.py`` / ``tablesdb.py`` (+ ``rowops.py``, ``transactions.py``, ``operators.py``, ``queries.py``) /
-  ``accounts.py`` / ``auth.py`` / ``rest.py`` / ``faults.py`` / ``app.py`` / ``testing.py``: the SQLite store,
-  TablesDB REST, users/JWTs, callers, fault injection, the app and its test harness;
-- ``runtime.py`` / ``functions_api.py`` / ``triggers.py`` / ``realtime.py``: the Python function runtime
-  context, executions and function domains, event and schedule triggers, the realtime websocket.
-They meet here and in ``events.EventBus``.
+The layers below it (see ARCHITECTURE.md, "Local stack"): ``storage/`` (SQLite, queries, rows, transactions,
+users, credentials) <- ``runtime/`` (functions, executions, triggers, realtime hub) <- ``http/`` (routes,
+handlers, middleware); ``errors.py`` and ``events.py`` under all three. ``__main__.py`` (``make dev``) and
+``testing.py`` (``run_stack``) build a ``LocalStack`` and serve its app.
 """
 
 from __future__ import annotations
@@ -18,6 +16,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from starlette.applications import Starlette
+
+from .events import EventBus
+from .http.app import create_app
+from .http.faults import Faults, RequestLog
+from .runtime.functions import FunctionsService
+from .runtime.realtime import RealtimeHub
+from .runtime.specs import load_specs
+from .storage.credentials import Credentials
+from .storage.database import Database
+from .storage.rows import Rows
+from .storage.schema import Schema
+from .storage.transactions import Transactions
+from .storage.users import Users
 
 DEFAULT_PORT = 8787
 DEFAULT_HOST = "127.0.0.1"
@@ -121,3 +134,77 @@ def apply_dev_defaults(config: StackConfig) -> list[str]:
             "Anyone who knows it can sign deliveries: set your own in .env before exposing this stack."
         )
     return notices
+
+
+class LocalStack:
+    """One local stack: every service, built up front from ``config`` (and ``appwrite_json``, else the checkout's
+    appwrite.json), and the app that serves them. ``config.port`` must be the real port already: the functions'
+    ``APPWRITE_FUNCTION_API_ENDPOINT`` names it. :meth:`start` / :meth:`stop` run with the server (the app's
+    lifespan); :meth:`close` stops everything and closes the database."""
+
+    def __init__(self, config: StackConfig, appwrite_json: dict[str, Any] | None = None) -> None:
+        self.config = config
+        self.appwrite_json: dict[str, Any] = appwrite_json if appwrite_json is not None else config.appwrite_json()
+        self.bus = EventBus()
+        self.schema = Schema.from_appwrite_json(self.appwrite_json)
+        self.db = Database(config.db_path, self.schema, self.bus)
+        try:
+            self.users = Users(self.db)
+            self.transactions = Transactions(self.db)
+            self.rows = Rows(self.db, self.transactions)
+            self.credentials = Credentials(config.project_id, config.api_key, config.jwt_secret)
+            self.functions = FunctionsService(
+                config.root,
+                load_specs(self.appwrite_json),
+                credentials=self.credentials,
+                bus=self.bus,
+                endpoint=config.endpoint,
+                variables=config.function_env,
+                legacy_databases=self.schema.legacy_databases,
+                run_schedules=config.run_schedules,
+            )
+            self.realtime = RealtimeHub(self.bus, legacy_databases=self.schema.legacy_databases)
+            self.functions.add_listener(self.realtime.on_execution)  # finished executions reach realtime
+            self.faults = Faults()
+            self.request_log = RequestLog()
+            self.app: Starlette = create_app(
+                [
+                    self.rows,
+                    self.transactions,
+                    self.users,
+                    self.credentials,
+                    self.functions,
+                    self.realtime,
+                    self.faults,
+                    self.request_log,
+                ],
+                on_startup=self.start,
+                on_shutdown=self.stop,
+            )
+        except BaseException:
+            self.db.close()
+            raise
+
+    def start(self) -> None:
+        """Publish row writes to realtime, install the functions' environment, triggers and schedules."""
+        self.realtime.start()
+        self.functions.install()
+
+    def stop(self) -> None:
+        """The reverse of :meth:`start` (idempotent): no more triggers or schedules, realtime sockets closed."""
+        self.functions.uninstall()
+        self.realtime.close()
+
+    def close(self) -> None:
+        """Stop, then close the executions store and the database."""
+        self.stop()
+        self.functions.close()
+        self.db.close()
+
+    def reset(self) -> None:
+        """Empty every table, user and transaction; drop faults and the request log (between tests)."""
+        self.db.clear_rows()
+        self.users.clear()
+        self.transactions.clear()
+        self.faults.clear()
+        self.request_log.clear()

@@ -1,7 +1,7 @@
 """Run the local stack in-process for tests: ``with run_stack(root, db_path=...) as stack: ...``.
 
 The server runs under uvicorn in a background thread on 127.0.0.1 with an ephemeral port; the handle gives
-the endpoint, the key, configured Appwrite SDK clients, and the :class:`~ecotrace_local.app.LocalStack`.
+the endpoint, the key, configured Appwrite SDK clients, and the :class:`~ecotrace_local.stack.LocalStack`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from typing import Any
 
 import uvicorn
 
-from .app import LocalStack, create_app
-from .stack import StackConfig
+from .stack import LocalStack, StackConfig
 
 START_TIMEOUT_S = 15.0
 
@@ -46,11 +45,7 @@ class StackHandle:
 
     def reset(self) -> None:
         """Empty every table, user and transaction; drop faults and the request log (between tests)."""
-        self.stack.db.clear_rows()
-        self.stack.users.clear()
-        self.stack.transactions.clear()
-        self.stack.faults.clear()
-        self.stack.request_log.clear()
+        self.stack.reset()
 
     def client(self, key: str | None = None) -> Any:
         """An Appwrite SDK ``Client`` using the project key (or ``key``)."""
@@ -114,9 +109,8 @@ def run_stack(
     except BaseException:
         sock.close()
         raise
-    app = create_app(stack)
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5, ws="auto")
+        uvicorn.Config(stack.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5, ws="auto")
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="ecotrace-local", daemon=True)
     thread.start()

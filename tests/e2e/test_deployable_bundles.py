@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from ecotrace_local.auth import mint_function_key
 from ecotrace_local.testing import StackHandle, run_stack
 
 pytestmark = pytest.mark.slow
@@ -128,7 +127,7 @@ def test_deployed_bundle_installs_imports_and_answers(function_id: str, stack: S
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
 
     trigger, headers, body, check = SMOKE[function_id]
-    key = mint_function_key(stack.stack, config["scopes"], 900)
+    key = stack.stack.credentials.mint_function_key(config["scopes"], 900)
     request = {
         "method": "POST",
         "path": "/",

@@ -218,6 +218,11 @@ class ExecutionStore:
         row = self._table.get(execution_id)
         return None if row is None else _from_row(row)
 
+    def readable(self, caller: Caller, execution_id: str) -> Execution | None:
+        """The execution, if ``caller`` may read it: keys all, users those they ran."""
+        row = self._table.readable(caller, execution_id)
+        return None if row is None else _from_row(row)
+
     def for_function(self, function_id: str) -> list[Execution]:
         """Every stored execution of the function, oldest first."""
         return [_from_row(row) for row in self._table.rows(functionId=function_id)]

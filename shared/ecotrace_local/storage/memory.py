@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..events import EventBus
-from .access import PROJECT_KEY, Caller
+from .access import PROJECT_KEY, Caller, row_allows
 from .codec import validate_values
 from .database import Database, Writer
 from .queries import DEFAULT_LIMIT, parse_queries
@@ -60,6 +60,11 @@ class MemoryTable:
 
     def get(self, row_id: str) -> dict[str, Any] | None:
         return self._guarded(lambda: self._db.read(lambda w: w.get(self.table, row_id)), None)
+
+    def readable(self, caller: Caller, row_id: str) -> dict[str, Any] | None:
+        """The row, if ``caller`` may read it (the same rule as for the project's rows)."""
+        row = self.get(row_id)
+        return row if row is not None and row_allows(caller, self.table, row, "read") else None
 
     def select(
         self,

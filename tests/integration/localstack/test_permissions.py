@@ -14,7 +14,6 @@ from appwrite.query import Query
 from appwrite.role import Role
 from appwrite.services.tables_db import TablesDB
 
-from ecotrace_local.auth import mint_function_key
 from ecotrace_local.testing import StackHandle
 from tests.integration.localstack.ls_support import DB, count_rows, note
 
@@ -113,14 +112,14 @@ def test_bulk_operations_need_an_api_key(stack: StackHandle) -> None:
 
 
 def test_execution_key_carries_only_its_scopes(stack: StackHandle) -> None:
-    read_only = TablesDB(stack.client(mint_function_key(stack.stack, ["rows.read"], 60)))
+    read_only = TablesDB(stack.client(stack.stack.credentials.mint_function_key(["rows.read"], 60)))
     assert read_only.list_rows(DB, "private").total == 0  # keys bypass permissions
     with pytest.raises(AppwriteException) as err:
         read_only.create_row(DB, "private", "p1", {"name": "x"})
     assert (err.value.code, err.value.type) == (401, "general_unauthorized_scope")
     assert err.value.message == 'User (role: applications) missing scopes (["rows.write","documents.write"])'
 
-    writer = TablesDB(stack.client(mint_function_key(stack.stack, ["rows.read", "rows.write"], 60)))
+    writer = TablesDB(stack.client(stack.stack.credentials.mint_function_key(["rows.read", "rows.write"], 60)))
     assert writer.create_row(DB, "private", "p1", {"name": "x"}).id == "p1"
 
 

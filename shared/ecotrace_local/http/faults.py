@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .errors import AppwriteError
+from ..errors import AppwriteError
 
 FAULT_TYPES = {
     400: "general_bad_request",

@@ -1,0 +1,67 @@
+"""Every URL the local stack serves, in matching order (a literal segment before the parameter it would match).
+
+To add a REST route: write a module-level handler ``def name(ctx: Ctx, <service>: <ServiceType>) -> ...`` in the
+module of its area (``users.py``, ``rows.py``, ...), or a new module for a new area, and list it here.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+
+from . import functions, health, local, realtime, rows, tables, transactions, users
+from .endpoint import endpoint, websocket
+
+TABLE = "/v1/tablesdb/{databaseId}/tables/{tableId}"
+TRANSACTIONS = "/v1/tablesdb/transactions"
+EXECUTIONS = "/v1/functions/{function_id}/executions"
+ANY_METHOD = sorted(functions.ALLOWED_METHODS)
+
+ROUTES: list[BaseRoute] = [
+    Route("/", endpoint(health.root, project=False), methods=["GET"]),
+    # TablesDB: databases, transactions, tables, rows
+    Route("/v1/tablesdb", endpoint(tables.list_databases), methods=["GET"]),
+    Route(TRANSACTIONS, endpoint(transactions.list_transactions), methods=["GET"]),
+    Route(TRANSACTIONS, endpoint(transactions.create_transaction), methods=["POST"]),
+    Route(TRANSACTIONS + "/{transactionId}", endpoint(transactions.get_transaction), methods=["GET"]),
+    Route(TRANSACTIONS + "/{transactionId}", endpoint(transactions.update_transaction), methods=["PATCH"]),
+    Route(TRANSACTIONS + "/{transactionId}", endpoint(transactions.delete_transaction), methods=["DELETE"]),
+    Route(TRANSACTIONS + "/{transactionId}/operations", endpoint(transactions.create_operations), methods=["POST"]),
+    Route("/v1/tablesdb/{databaseId}", endpoint(tables.get_database), methods=["GET"]),
+    Route("/v1/tablesdb/{databaseId}/tables", endpoint(tables.list_tables), methods=["GET"]),
+    Route(TABLE, endpoint(tables.get_table), methods=["GET"]),
+    Route(TABLE + "/rows", endpoint(rows.list_rows), methods=["GET"]),
+    Route(TABLE + "/rows", endpoint(rows.create_rows), methods=["POST"]),
+    Route(TABLE + "/rows", endpoint(rows.bulk_upsert), methods=["PUT"]),
+    Route(TABLE + "/rows", endpoint(rows.bulk_update), methods=["PATCH"]),
+    Route(TABLE + "/rows", endpoint(rows.bulk_delete), methods=["DELETE"]),
+    Route(TABLE + "/rows/query", endpoint(rows.query_rows), methods=["POST"]),
+    Route(TABLE + "/rows/{rowId}", endpoint(rows.get_row), methods=["GET"]),
+    Route(TABLE + "/rows/{rowId}", endpoint(rows.upsert_row), methods=["PUT"]),
+    Route(TABLE + "/rows/{rowId}", endpoint(rows.update_row), methods=["PATCH"]),
+    Route(TABLE + "/rows/{rowId}", endpoint(rows.delete_row), methods=["DELETE"]),
+    Route(TABLE + "/rows/{rowId}/{column}/increment", endpoint(rows.increment_column), methods=["PATCH"]),
+    Route(TABLE + "/rows/{rowId}/{column}/decrement", endpoint(rows.decrement_column), methods=["PATCH"]),
+    # Users, account, health
+    Route("/v1/users", endpoint(users.create_user), methods=["POST"]),
+    Route("/v1/users/{userId}", endpoint(users.get_user), methods=["GET"]),
+    Route("/v1/users/{userId}/jwts", endpoint(users.create_user_jwt), methods=["POST"]),
+    Route("/v1/account", endpoint(users.get_account), methods=["GET"]),
+    Route("/v1/account/jwts", endpoint(users.create_account_jwt), methods=["POST"]),
+    Route("/v1/account/jwt", endpoint(users.create_account_jwt), methods=["POST"]),
+    Route("/v1/health", endpoint(health.health), methods=["GET"]),
+    Route("/v1/health/version", endpoint(health.version, project=False), methods=["GET"]),
+    Route("/v1/ping", endpoint(health.ping, project=False), methods=["GET"]),
+    # Local only: fault injection and the request log (project key)
+    Route("/v1/_local/faults", endpoint(local.add_fault), methods=["POST"]),
+    Route("/v1/_local/faults", endpoint(local.clear_faults), methods=["DELETE"]),
+    Route("/v1/_local/faults", endpoint(local.list_faults), methods=["GET"]),
+    Route("/v1/_local/requests", endpoint(local.list_requests), methods=["GET"]),
+    # Functions: executions and function domains
+    Route(EXECUTIONS, endpoint(functions.create_execution), methods=["POST"]),
+    Route(EXECUTIONS, endpoint(functions.list_executions), methods=["GET"]),
+    Route(EXECUTIONS + "/{execution_id}", endpoint(functions.get_execution), methods=["GET"]),
+    Route("/functions/{function_id}", endpoint(functions.function_domain), methods=ANY_METHOD),
+    Route("/functions/{function_id}/{path:path}", endpoint(functions.function_domain), methods=ANY_METHOD),
+    # Realtime
+    WebSocketRoute("/v1/realtime", websocket(realtime.realtime_socket)),
+]
