@@ -31,6 +31,21 @@ class MemoryTable:
         )
         self._db = Database(Path(":memory:"), schema, EventBus())  # a bus nobody listens to: no row events
         self._closed = False
+        names = ["$id", "$createdAt", "$updatedAt", "$permissions", *table.columns]
+        self._insert_sql = (
+            f"INSERT INTO {table.sql_name} ({', '.join(quote_ident(n) for n in names)}) "  # noqa: S608 - quoted schema identifiers, bound values
+            f'VALUES ({", ".join("?" for _ in names)}) ON CONFLICT("$id") DO NOTHING'
+        )
+        self._update_sql = (
+            f"UPDATE {table.sql_name} SET {', '.join(f'{quote_ident(n)} = ?' for n in names[1:])} "  # noqa: S608 - quoted schema identifiers, bound values
+            'WHERE "$id" = ?'
+        )
+        # The ? oldest rows ("$sequence" has gaps: an upsert that updates still takes a number).
+        self._trim_sql = (
+            f'DELETE FROM {table.sql_name} WHERE "$sequence" IN (SELECT "$sequence" FROM {table.sql_name} '  # noqa: S608 - quoted schema identifier
+            'ORDER BY "$sequence" LIMIT ?)'
+        )
+        self._rows = 0  # how many rows the table holds (kept under the database's lock)
 
     def put(
         self, row_id: str, values: Mapping[str, Any], permissions: list[str], *, created_at: str, updated_at: str
@@ -38,23 +53,17 @@ class MemoryTable:
         """Insert the row, or replace the one with this id (which keeps its place in the default order); drop the
         oldest rows beyond ``max_rows``. ``values`` are validated as a row's; no row event is published. Nothing
         happens once the table is closed."""
-        table = self.table
-        stored = validate_values(table, values)
-        names = ["$id", "$createdAt", "$updatedAt", "$permissions", *stored]
-        sql = (
-            f"INSERT INTO {table.sql_name} ({', '.join(quote_ident(n) for n in names)}) "  # noqa: S608 - quoted schema identifiers, bound values
-            f'VALUES ({", ".join("?" for _ in names)}) ON CONFLICT("$id") DO UPDATE SET '
-            + ", ".join(f"{quote_ident(n)} = excluded.{quote_ident(n)}" for n in names[1:])
-        )
+        stored = validate_values(self.table, values)  # every column, in the table's order
         params = [row_id, created_at, updated_at, json.dumps(permissions), *stored.values()]
 
         def write(w: Writer) -> None:
-            w.conn.execute(sql, params)
-            w.conn.execute(
-                f'DELETE FROM {table.sql_name} WHERE "$sequence" <= '  # noqa: S608 - quoted schema identifier
-                f'(SELECT MAX("$sequence") FROM {table.sql_name}) - ?',
-                (self.max_rows,),
-            )
+            if w.conn.execute(self._insert_sql, params).rowcount == 0:  # already there: a new state
+                w.conn.execute(self._update_sql, [*params[1:], row_id])
+                return
+            self._rows += 1
+            if self._rows > self.max_rows:
+                w.conn.execute(self._trim_sql, (self._rows - self.max_rows,))
+                self._rows = self.max_rows
 
         self._guarded(lambda: self._db.write(write), None)
 
