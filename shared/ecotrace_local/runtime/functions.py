@@ -222,8 +222,10 @@ class FunctionsService:
     def _run(
         self, spec: FunctionSpec, call: Call, execution: Execution, headers: dict[str, str], *, wait_s: float | None
     ) -> Execution:
-        # Stored executions are replaced, never mutated, so readers on other threads see whole states.
-        self.store.put(replace(execution, status="processing", updated_at=now_iso()))
+        # Stored executions are replaced, never mutated, so readers on other threads see whole states. A
+        # synchronous one was stored as "processing" a moment ago by start().
+        if execution.status != "processing":
+            self.store.put(replace(execution, status="processing", updated_at=now_iso()))
         path, query_string = split_path(call.path)
         outcome: Outcome = self.runtime.run(
             spec,
