@@ -12,7 +12,7 @@ from ecotrace.adapters.fleet_file import load_fleet
 from ecotrace.domain.carbon import CalculationConfig, CarbonResult, calculate, plan_for
 from ecotrace.domain.github import extract
 from ecotrace.domain.models import Activity, Confidence
-from tests.unit.carbon.carbon_builders import NOW, REPO_ROOT, make_factor
+from tests.unit.carbon.carbon_builders import NOW, REPO_ROOT, make_activity, make_factor
 
 JOBS = REPO_ROOT / "tests" / "fixtures" / "workflow-jobs"
 EXAMPLE_FLEET = load_fleet("ecotrace:fleets/pytorch-scale-config.json")
@@ -148,3 +148,36 @@ def test_hosted_linux_names_its_inputs_in_the_audit_trail() -> None:
     described = runner(run("hosted-linux"))
     assert "'ubuntu-latest'" in described["basis"]
     assert "AMD EPYC 3rd gen" in described["basis"]
+
+
+def test_a_standard_label_on_a_runner_outside_github_s_hosted_pool_is_not_github_s_runner() -> None:
+    """GitHub's standard runners report the group ``GitHub Actions``; a runner registered in ``Default`` that answers
+    to ``ubuntu-latest`` (self-hosted, e.g. an Actions Runner Controller set) is a machine of unknown size."""
+    job = make_activity(
+        duration_s=600,
+        runner_labels=["ubuntu-latest"],
+        runner_name="arc-runners-7x2kq-runner-b4t9z",
+        details={"runner_group": "Default", "repo_private": False},
+    )
+    plan = plan_for(job)
+    result = calculate(plan, make_factor(400.0, Confidence.MEDIUM, region=plan.region or "WORLD"), NOW)
+    described = runner(result)
+    assert described["hosting"] != "github"
+    assert described["cpu"] == "unknown"
+    assert plan.region is None  # not GitHub's assumed Azure region
+    assert result.confidence == Confidence.LOW
+    reason = next(r for r in result.confidence_reasons if "unknown size" in r)
+    for seen in ("ubuntu-latest", "Default", "arc-runners-7x2kq"):
+        assert seen in reason
+    assert described["range"]["vcpu"][0] <= 2
+    assert described["range"]["vcpu"][1] >= 64
+
+
+def test_an_organisation_named_larger_runner_is_github_hosted_of_unknown_size() -> None:
+    """``Default Larger Runners`` is the group GitHub makes for its larger runners: GitHub's hardware (EPYC, Azure),
+    size unknown."""
+    result = run("larger-org-named")
+    described = runner(result)
+    assert (described["hosting"], described["cpu"], described["pue"]) == ("github", "azure_epyc_3rd_gen", "pue.azure")
+    assert result.emission_factor.region == "azure:eastus"
+    assert any("Default Larger Runners" in r and "gives no size" in r for r in result.confidence_reasons)

@@ -1,6 +1,6 @@
-"""A method-version bump (2026.11.1 -> 2026.12.1) makes ``recalculate`` rewrite the figures stored under the old
-version: the activity's carbon columns, a new ``calculations`` row, and the user's total. (Rollup tables do not
-exist yet; when they do, this is where their rewrite is checked.)"""
+"""A method-version bump (here from 2026.11.1, whose memory term moves Example 1) makes ``recalculate`` rewrite
+the figures stored under the old version: the activity's carbon columns, a new ``calculations`` row, and the
+user's total. (Rollup tables do not exist yet; when they do, this is where their rewrite is checked.)"""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ class EastUs:
 
 
 def test_the_shipped_version_is_a_bump_over_the_first() -> None:
-    assert NEW == "2026.12.1"
-    assert NEW != OLD
+    assert NEW == "2026.12.2"
+    assert NEW not in (OLD, "2026.12.1")
 
 
 def test_a_version_bump_recalculates_rows_stored_under_the_old_method() -> None:

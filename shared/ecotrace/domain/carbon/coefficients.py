@@ -170,4 +170,4 @@ def default_methodology() -> Methodology:
     return Methodology.from_json(json.loads(text))
 
 
-METHODOLOGY_VERSION = "2026.12.1"  # must equal methodology.json's "version" (a unit test checks)
+METHODOLOGY_VERSION = "2026.12.2"  # must equal methodology.json's "version" (a unit test checks)

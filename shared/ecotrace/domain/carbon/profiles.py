@@ -7,8 +7,10 @@ whatever the workflow asked for, with or without ``self-hosted``. Order of evide
 
 1. a fleet file rule (the operator's own description) matching the labels, runner name or group;
 2. the ``self-hosted`` label: the ``ECOTRACE_SELF_HOSTED_*`` profile, or an unknown machine (wide range);
-3. GitHub's documented labels (standard, GPU and sized larger runners);
-4. a runner group that is not ``GitHub Actions``: a self-hosted or larger runner of unknown size (wide range);
+3. GitHub's documented labels: standard labels only from the ``GitHub Actions`` group (or no group reported), the
+   GPU runner, sized larger runners;
+4. the ``Default Larger Runners`` group (GitHub's own group for larger runners): a larger runner of unknown size;
+   any other group: a self-hosted or larger runner of unknown size (wide range);
 5. anything else: unknown (wide range), low confidence.
 
 A machine nobody described never gets a confident size: its range holds the plausible machines, its confidence is
@@ -31,6 +33,7 @@ Reason = tuple[Confidence, str]
 
 _SIZE = re.compile(r"(?<![0-9])(\d{1,3})[-_ ]?(?:cores?|vcpus?|cpus?)(?![a-z])")
 HOSTED_GROUP = "github actions"
+LARGER_RUNNERS_GROUP = "default larger runners"  # the group GitHub creates for larger runners (GitHub Docs)
 HOSTED_NAME_PREFIX = "github actions"
 
 CPU_NAMES = {
@@ -372,31 +375,32 @@ def profile_for(
     if "self-hosted" in norm:
         return _self_hosted(norm, m, self_hosted or SelfHostedConfig(), seen)
     hosted_group = group.lower() == HOSTED_GROUP
+    larger_group = group.lower() == LARGER_RUNNERS_GROUP
     other_group = bool(group) and not hosted_group
     gpu = any("gpu" in label for label in norm)
     t4 = next((label for label in norm if "gpu" in label and "t4" in label), None)
-    if t4 is not None or (gpu and hosted_group):
+    if t4 is not None or (gpu and (hosted_group or larger_group)):
         label = t4 or next(label for label in norm if "gpu" in label)
         reasons: list[Reason] = [
             (Confidence.MEDIUM, f"GitHub's GPU runner ({seen}): one NVIDIA T4, assumed at the CPU's utilisation")
         ]
         return _from_spec(_spec(m, "github-gpu-t4"), reasons, m, label)
-    for label in norm:
-        matches = [s for s in m.runner_profiles if label in s.labels]
-        if matches:
-            chosen, reasons = _visibility(matches, repo_private)
-            return _from_spec(chosen, reasons, m, label)
+    standard = next((label for label in norm if any(label in s.labels for s in m.runner_profiles)), None)
+    if standard is not None and not other_group:
+        chosen, reasons = _visibility([s for s in m.runner_profiles if standard in s.labels], repo_private)
+        return _from_spec(chosen, reasons, m, standard)
     larger = _larger_runner(norm, m)
     if larger is not None:
         return larger
     unknown = m.unknown_machines
-    if hosted_group or (not group and name.lower().startswith(HOSTED_NAME_PREFIX)):
+    if hosted_group or larger_group or (not group and name.lower().startswith(HOSTED_NAME_PREFIX)):
         why = f"GitHub-hosted runner with an organisation-named label that gives no size ({seen})"
         return _unknown("github-larger", unknown.larger_runner, m, norm, why, gpu=False, hosting="github")
     if other_group:
+        also = f"; {standard!r} names a GitHub standard runner, which runs in that pool only" if standard else ""
         why = (
             f"runner group {group[:40]!r} is not GitHub's hosted pool ('GitHub Actions') and no fleet rule matches "
-            f"({seen}): a self-hosted or larger runner of unknown size"
+            f"({seen}{also}): a self-hosted or larger runner of unknown size"
         )
         both = _union(unknown.self_hosted, unknown.larger_runner)
         return _unknown("runner", both, m, norm, why, gpu=gpu, hosting="unknown")
