@@ -181,3 +181,24 @@ def test_an_organisation_named_larger_runner_is_github_hosted_of_unknown_size() 
     assert (described["hosting"], described["cpu"], described["pue"]) == ("github", "azure_epyc_3rd_gen", "pue.azure")
     assert result.emission_factor.region == "azure:eastus"
     assert any("Default Larger Runners" in r and "gives no size" in r for r in result.confidence_reasons)
+
+
+@pytest.mark.parametrize(
+    ("labels", "group"),
+    [(["self-hosted", "linux", "x64"], "Default"), (["linux.2xlarge"], "Default"), (["gpu", "db-app"], "gpu-runners")],
+    ids=["self-hosted label", "custom label", "custom gpu label"],
+)
+def test_an_undescribed_machine_s_range_holds_every_machine_of_the_example_fleet(labels: list[str], group: str) -> None:
+    """Without a fleet file, pytorch's real machines (2 to 96 vCPU, up to 8 GPUs) lie inside the range, whichever
+    way the job reached the unknown-machine case."""
+    job = make_activity(duration_s=600, runner_labels=labels, runner_name="i-0b2f", details={"runner_group": group})
+    profile = plan_for(job).profile
+    assert profile is not None
+    assert profile.vcpu_bounds is not None
+    assert profile.memory_gb_bounds is not None
+    for name, machine in EXAMPLE_FLEET.machines.items():
+        assert profile.vcpu_bounds[0] <= machine.vcpu <= profile.vcpu_bounds[1], name
+        assert profile.memory_gb_bounds[0] <= machine.memory_gb <= profile.memory_gb_bounds[1], name
+        if "gpu" in labels and machine.gpu is not None:
+            assert profile.gpus_bounds is not None
+            assert profile.gpus_bounds[0] <= machine.gpu.count <= profile.gpus_bounds[1], name
