@@ -119,3 +119,15 @@ def test_every_cpu_family_says_how_much_memory_its_watts_hold() -> None:
 def test_the_shipped_hardware_tables_are_green_algorithms_own() -> None:
     shipped = REPO_ROOT / "shared/ecotrace/data/green-algorithms/TDP_cpu.csv"
     assert shipped.read_bytes() == (SHARED_DATA / "green-algorithms-TDP_cpu.csv").read_bytes()
+
+
+@needs_shared
+def test_the_memory_inside_epyc_3rd_gen_watts_is_ccf_s_gb_per_chip_over_its_threads() -> None:
+    """CCF's 'EPYC 3rd Gen' servers carry 128 GB per chip (its GB/Chip column); an EPYC 7763 chip has 64 cores,
+    128 threads (Green Algorithms' table): 1 GB per vCPU, the figure the memory term subtracts."""
+    azure = {row["Architecture"]: row for row in _csv("ccf-coefficients-azure-use.csv")}
+    gb_per_chip = float(azure["EPYC 3rd Gen"]["GB/Chip"])
+    with (SHARED_DATA / "green-algorithms-TDP_cpu.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))[2:]  # row 0 holds units, row 1 the column names (model, TDP, n_cores, ...)
+    cores = next(int(row[2]) for row in rows if row and row[0] == "AMD EPYC 7763")
+    assert M.v("cpu.azure_epyc_3rd_gen.included_memory_gb_per_vcpu") == gb_per_chip / (2 * cores)
