@@ -198,8 +198,21 @@ def test_the_pytorch_job_with_and_without_the_example_fleet() -> None:
     bare = calculate(plan_for(job), factor, NOW)
     assert bare.carbon_kg * 1000 == pytest.approx(without_g, rel=1e-9)
     assert (result.confidence, bare.confidence) == (Confidence.MEDIUM, Confidence.LOW)
+    # AND the bounds by hand. Low: idle CPU, no memory beyond the CPU's (Eco-CI's view), low PUE, grid x0.75,
+    # embodied x0.5; high: full load, CCF's memory rule, high PUE, grid x1.25, embodied x2.
+    embodied_g_per_vcpu_h = EMBODIED_KG * 1000 / HOST_THREADS / LIFETIME_H
+    with_low_g = 8 * 0.6446044454253452 * 1.135 * hours / 1000 * 400 * 0.75 + embodied_g_per_vcpu_h / 2 * 8 * hours
+    with_high_w = 8 * 4.193436438541878 + (16 - 8 * 1.6393) * MEM_W_PER_GB  # PUE: Green Algorithms' AWS 1.2
+    with_high_g = with_high_w * 1.2 * hours / 1000 * 400 * 1.25 + embodied_g_per_vcpu_h * 2 * 8 * hours
+    # without the fleet the machine itself ranges: 1 vCPU, 2 GB (low) to 96 vCPU, 384 GB (high); PUE 1.0-1.56
+    bare_low_g = 1 * 0.74 * 1.0 * hours / 1000 * 400 * 0.75 + embodied_g_per_vcpu_h / 2 * 1 * hours
+    bare_high_w = 96 * 3.54 + (384 - 96 * 1.4488) * MEM_W_PER_GB
+    bare_high_g = bare_high_w * 1.56 * hours / 1000 * 400 * 1.25 + embodied_g_per_vcpu_h * 2 * 96 * hours
+    assert result.carbon_kg_low * 1000 == pytest.approx(with_low_g, rel=1e-9)
+    assert result.carbon_kg_high * 1000 == pytest.approx(with_high_g, rel=1e-9)
+    assert bare.carbon_kg_low * 1000 == pytest.approx(bare_low_g, rel=1e-9)
+    assert bare.carbon_kg_high * 1000 == pytest.approx(bare_high_g, rel=1e-9)
     text = methodology_text()
-    for r in (result, bare):
-        low, high = sig4(r.carbon_kg_low * 1000), sig4(r.carbon_kg_high * 1000)
-        quoted = f"**{sig4(r.carbon_kg * 1000)} g** (bounds {low}-{high} g)"
+    for central, low, high in ((with_fleet_g, with_low_g, with_high_g), (without_g, bare_low_g, bare_high_g)):
+        quoted = f"**{sig4(central)} g** (bounds {sig4(low)}-{sig4(high)} g)"  # 1.659 (0.4066-3.64), 1.295 (...)
         assert quoted in text, quoted
