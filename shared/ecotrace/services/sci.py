@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from appwrite.query import Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ..clock import to_iso
 from ..domain.carbon import default_methodology
@@ -35,15 +35,30 @@ class SciRequest(BaseModel):
     start: datetime = Field(alias="from")
     end: datetime = Field(alias="to")
 
-    @model_validator(mode="after")
-    def _period(self) -> SciRequest:
-        if self.start.tzinfo is None or self.end.tzinfo is None:
-            raise ValueError("from and to need a time zone (e.g. 2026-11-01T00:00:00Z)")
-        if not self.start < self.end:
-            raise ValueError("from must be before to")
-        if (self.end - self.start).days > MAX_PERIOD_DAYS:
-            raise ValueError(f"the period is at most {MAX_PERIOD_DAYS} days")
-        return self
+    # Field validators, so that a refusal names the field (``from`` or ``to``) in the 400 answer.
+    @field_validator("start")
+    @classmethod
+    def _start_zoned(cls, start: datetime) -> datetime:
+        return _zoned(start)
+
+    @field_validator("end")
+    @classmethod
+    def _period(cls, end: datetime, info: ValidationInfo) -> datetime:
+        end = _zoned(end)
+        start = info.data.get("start")
+        if start is None:  # ``from`` was refused: its own error names it
+            return end
+        if not start < end:
+            raise ValueError("must be after from")
+        if (end - start).days > MAX_PERIOD_DAYS:
+            raise ValueError(f"the period from `from` is at most {MAX_PERIOD_DAYS} days")
+        return end
+
+
+def _zoned(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("needs a time zone (e.g. 2026-11-01T00:00:00Z)")
+    return value
 
 
 def _work(row: Row) -> StoredWork | None:

@@ -138,21 +138,33 @@ def test_a_period_with_nothing_reports_no_units_not_a_division_by_zero(store: Me
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "field"),
     [
-        {"repo": "not a repo"},
-        {"from": "2026-12-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"},
-        {"from": "2026-11-01T00:00:00", "to": "2026-12-01T00:00:00"},
-        {"from": "2020-01-01T00:00:00Z"},
-        {"extra": 1},
+        ({"repo": "not a repo"}, "repo"),
+        ({"from": "2026-12-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}, "to"),
+        ({"from": "2026-11-01T00:00:00", "to": "2026-12-01T00:00:00Z"}, "from"),
+        ({"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00"}, "to"),
+        ({"from": "2020-01-01T00:00:00Z"}, "to"),
+        ({"from": "yesterday"}, "from"),
+        ({"extra": 1}, "extra"),
     ],
 )
-def test_bad_requests_are_refused(store: MemoryStore, body: dict[str, Any]) -> None:
-    with pytest.raises(ValidationError):
+def test_bad_requests_are_refused_naming_the_field(store: MemoryStore, body: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError) as refused:
         sci(store, **body)
+    assert refused.value.status == 400
+    assert refused.value.details["field"] == field
 
 
 def test_signed_out_callers_are_refused(store: MemoryStore) -> None:
     calculator = CarbonCalculator(store, NoFactors(), clock=lambda: NOW)
     with pytest.raises(UnauthorizedError):
         calculator.handle({"action": "sci", "repo": REPO, **PERIOD}, Invocation("http", None, None, "k"))
+
+
+def test_reads_stop_at_the_row_bound_and_say_so(store: MemoryStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ecotrace.services.sci as service
+
+    monkeypatch.setattr(service, "MAX_ROWS", 5)
+    report = sci(store)
+    assert (report["rows_read"], report["truncated"]) == (5, True)
