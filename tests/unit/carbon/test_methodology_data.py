@@ -131,3 +131,15 @@ def test_the_memory_inside_epyc_3rd_gen_watts_is_ccf_s_gb_per_chip_over_its_thre
         rows = list(csv.reader(fh))[2:]  # row 0 holds units, row 1 the column names (model, TDP, n_cores, ...)
     cores = next(int(row[2]) for row in rows if row and row[0] == "AMD EPYC 7763")
     assert M.v("cpu.azure_epyc_3rd_gen.included_memory_gb_per_vcpu") == gb_per_chip / (2 * cores)
+
+
+def test_every_cpu_family_a_fleet_file_may_name_has_the_method_s_figures() -> None:
+    """The fleet file's ``cpu.family`` choices are checked by pydantic; each must have its watts and included
+    memory in the method, or a valid fleet file would fail at calculation time."""
+    from ecotrace.domain.carbon.fleet import CPU_FAMILIES
+    from ecotrace.domain.carbon.profiles import CPU_NAMES
+
+    for family in CPU_FAMILIES:
+        for what in ("min_w_per_vcpu", "max_w_per_vcpu", "included_memory_gb_per_vcpu"):
+            assert f"cpu.{family}.{what}" in M.coefficients
+        assert family in CPU_NAMES
