@@ -123,8 +123,17 @@ def test_the_fleet_gpu_machine_uses_its_gpu_count_and_unknown_a10g_range() -> No
     described = runner(result)
     assert (described["machine"], described["vcpu"], described["gpus"]) == ("g5.4xlarge", 16, 1)
     assert "NVIDIA A10G (TDP unknown, 200 W assumed)" in result.confidence_reasons[0]
-    # the unknown GPU's 70-300 W range reaches the bounds
-    assert result.energy.compute_kwh > 0
+    # by hand: 16 vCPU of CCF's EPYC 2nd Gen (0.4743-1.6930 W), 64 GB of which 16 x 1.0139 GB are inside those
+    # watts, AWS PUE 1.135 (high 1.2), 1,820 s; the A10G at the unknown GPU's 200 W (70 at idle: 0; high 300 W)
+    hours = 1820 / 3600
+    cpu_min, cpu_max = 0.4742621527777778, 1.6929615162037037
+    memory_w = (64 - 16 * 1.0139) * 0.392
+    central_kwh = (16 * (cpu_min + 0.5 * (cpu_max - cpu_min)) + 200 * 0.5) * 1.135 * hours / 1000
+    low_kwh = 16 * cpu_min * 1.135 * hours / 1000  # idle GPU, no memory beyond the CPU's (Eco-CI's view)
+    high_kwh = (16 * cpu_max + 300 * 1.0 + memory_w) * 1.2 * hours / 1000
+    assert result.energy.compute_kwh == pytest.approx(central_kwh, rel=1e-9)
+    assert result.energy_kwh_low == pytest.approx(low_kwh, rel=1e-9)
+    assert result.energy_kwh_high == pytest.approx(high_kwh, rel=1e-9)
 
 
 def test_hosted_jobs_ignore_the_fleet_file_when_no_rule_matches() -> None:
