@@ -59,6 +59,24 @@ class ConflictError(EcoTraceError):
     code = "conflict"
 
 
+class LimitReachedError(EcoTraceError):
+    """An increment with a bound (``max``) would pass it; nothing changed (Appwrite: 400 ``column_limit_exceeded``)."""
+
+    status = 409
+    code = "limit_reached"
+
+
+class RateLimitedError(EcoTraceError):
+    """The caller used up its budget for the current window; the answer carries ``Retry-After``."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int, details: dict[str, object] | None = None) -> None:
+        super().__init__(message, details={**(details or {}), "retry_after_s": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+
 class PayloadTooLargeError(EcoTraceError):
     status = 413
     code = "payload_too_large"

@@ -11,6 +11,7 @@ a store, then staged into a :class:`Transaction` with ``tx.stage(*writes)``.
 
 from __future__ import annotations
 
+import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -20,13 +21,41 @@ from typing import Any
 
 from appwrite.query import Query
 
-from .errors import NotFoundError, ValidationError
+from .errors import LimitReachedError, NotFoundError, ValidationError
 
 Row = dict[str, Any]
 
 DATABASE_ID = "ecotrace-main"
 MAX_BATCH = 100  # rows per bulk request and operations per transaction (self-hosted Appwrite limit)
 ROW_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$")
+
+
+_NOT_FILTERS = frozenset(
+    {"limit", "offset", "cursorAfter", "cursorBefore", "orderAsc", "orderDesc", "orderRandom", "select"}
+)
+MAX_BULK_LIMIT = 1000  # rows one bulk delete or update may touch (a bound per request, well inside 30 s)
+
+
+def _method(query: str) -> str:
+    try:
+        parsed = json.loads(query)
+    except json.JSONDecodeError:
+        return ""
+    return str(parsed.get("method", "")) if isinstance(parsed, dict) else ""
+
+
+def _filtered(queries: Sequence[str], what: str) -> list[str]:
+    """The queries, refused unless at least one of them filters rows (a bulk write without one hits them all)."""
+    given = list(queries)
+    if not any(_method(q) and _method(q) not in _NOT_FILTERS for q in given):
+        raise ValidationError(f"a bulk {what} needs a filter query: without one Appwrite would {what} every row")
+    return given
+
+
+def _bulk_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_BULK_LIMIT:
+        raise ValidationError(f"a bulk write touches 1..{MAX_BULK_LIMIT} rows, not {limit}")
+    return limit
 
 
 def check_row_id(row_id: str) -> str:
@@ -205,6 +234,31 @@ class Store(ABC):
     def _commit(self, operations: list[dict[str, Any]]) -> None:
         """Run the operations atomically (one Appwrite transaction, or several of at most 100)."""
 
+    # ---- primitives with a default built from the ones above (adapters override them with one request) ----
+    def _increment_bounded(self, table: str, row_id: str, column: str, value: float, bound: float) -> Row:
+        """Add ``value`` unless the result would pass ``bound`` (LimitReachedError). The default reads and then
+        writes, so it is atomic only under the caller's own lock: adapters send Appwrite's bounded increment."""
+        row = self._get(table, row_id)
+        if row is None:
+            raise NotFoundError(f"increment {table}/{row_id}: no such row")
+        if float(row.get(column) or 0) + value > bound:
+            raise LimitReachedError(f"{table}/{row_id}.{column} has reached the maximum value of {bound:g}")
+        return self._increment(table, row_id, column, value)
+
+    def _delete_where(self, table: str, queries: list[str]) -> int:
+        """Delete the rows the queries select (they include a limit); returns how many."""
+        rows = self._list(table, [*queries, Query.select(["$id"])])
+        for row in rows:
+            self._delete(table, str(row["$id"]))
+        return len(rows)
+
+    def _update_where(self, table: str, data: Row, queries: list[str]) -> int:
+        """Set ``data`` on the rows the queries select (they include a limit); returns how many."""
+        rows = self._list(table, [*queries, Query.select(["$id"])])
+        for row in rows:
+            self._update(table, str(row["$id"]), data, None)
+        return len(rows)
+
     # ---- the public API -----------------------------------------------------------------------
     def get(self, table: str, row_id: str) -> Row | None:
         return self._get(table, check_row_id(row_id))
@@ -254,15 +308,31 @@ class Store(ABC):
     def bulk_upsert(self, table: str, rows: Sequence[Row]) -> list[Row]:
         return self._bulk_chunks("upsert", table, rows)
 
-    def increment(self, table: str, row_id: str, column: str, value: float = 1) -> Row:
+    def increment(self, table: str, row_id: str, column: str, value: float = 1, *, bound: float | None = None) -> Row:
         """Add ``value`` (negative: subtract) atomically; adding 0 changes nothing and sends no write (Appwrite
-        refuses a zero increment)."""
+        refuses a zero increment). With ``bound``, a positive ``value`` is added only if the result stays at or
+        below it, else LimitReachedError and nothing changes (Appwrite's ``max``). A missing row: NotFoundError."""
         if value == 0:
             row = self._get(table, check_row_id(row_id))
             if row is None:
                 raise NotFoundError(f"increment {table}/{row_id}: no such row")
             return row
+        if bound is not None:
+            if value < 0:
+                raise ValidationError("a bound applies to positive increments only")
+            return self._increment_bounded(table, check_row_id(row_id), column, value, bound)
         return self._increment(table, check_row_id(row_id), column, value)
+
+    def delete_where(self, table: str, queries: Sequence[str], *, limit: int = MAX_BATCH) -> int:
+        """Delete at most ``limit`` rows the queries select; returns how many. Appwrite deletes EVERY row of a
+        table when a bulk delete has no filter, so a query list without one is refused here."""
+        return self._delete_where(table, [*_filtered(queries, "delete"), Query.limit(_bulk_limit(limit))])
+
+    def update_where(self, table: str, data: Row, queries: Sequence[str], *, limit: int = MAX_BATCH) -> int:
+        """Set ``data`` on at most ``limit`` rows the queries select; returns how many (no filter: refused)."""
+        if not data:
+            raise ValidationError("update_where needs the columns to set")
+        return self._update_where(table, data, [*_filtered(queries, "update"), Query.limit(_bulk_limit(limit))])
 
     def transaction(self) -> Transaction:
         return Transaction(self)

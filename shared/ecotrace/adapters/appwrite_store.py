@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -20,7 +21,7 @@ from appwrite.client import Client
 from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
 
-from ..errors import ConflictError, EcoTraceError, NotFoundError, StorageError, ValidationError
+from ..errors import ConflictError, EcoTraceError, LimitReachedError, NotFoundError, StorageError, ValidationError
 from ..ports import DATABASE_ID, MAX_BATCH, Row, Store
 
 DEFAULT_TIMEOUT_S = (3.05, 10.0)
@@ -74,6 +75,35 @@ def bound_sdk_requests(default_timeout: tuple[float, float] = DEFAULT_TIMEOUT_S)
         sdk_client.requests = _bounded
 
 
+class RequestCount:
+    """How many Appwrite requests the SDK sent while it was current (see :func:`counting_requests`)."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.requests += 1
+
+
+_request_count: contextvars.ContextVar[RequestCount | None] = contextvars.ContextVar(
+    "appwrite_request_count", default=None
+)
+
+
+@contextlib.contextmanager
+def counting_requests() -> Iterator[RequestCount]:
+    """Count the SDK requests made by clients of this module on this thread (or task) while the block runs: the
+    figure an execution's log line reports."""
+    count = RequestCount()
+    token = _request_count.set(count)
+    try:
+        yield count
+    finally:
+        _request_count.reset(token)
+
+
 class BoundedClient(Client):  # type: ignore[misc]
     """An SDK ``Client`` whose every request is bounded by its own (connect, read) timeout."""
 
@@ -85,6 +115,9 @@ class BoundedClient(Client):  # type: ignore[misc]
 
     def call(self, *args: Any, **kwargs: Any) -> Any:
         token = _call_timeout.set(self.timeout)
+        count = _request_count.get()
+        if count is not None:
+            count.add()
         try:
             return super().call(*args, **kwargs)
         finally:
@@ -100,6 +133,8 @@ def translate(exc: AppwriteException, what: str) -> EcoTraceError:
     code = int(exc.code or 0)
     kind = exc.type or ""
     message = f"{what}: {exc.message}"
+    if kind == "column_limit_exceeded":
+        return LimitReachedError(message, details={"type": kind})
     if code == 409:
         return ConflictError(message, details={"type": kind})
     if code == 404:
@@ -123,6 +158,12 @@ def _row(result: Any) -> Row:
 def _rows(result: Any) -> list[Row]:
     rows = result["rows"] if isinstance(result, dict) else result.rows
     return [_row(r) for r in rows]
+
+
+def _total(result: Any) -> int:
+    """How many rows a bulk delete or update touched: Appwrite's ``total`` (the rows echoed are capped at 100)."""
+    total = result.get("total") if isinstance(result, dict) else getattr(result, "total", None)
+    return int(total) if isinstance(total, int) else len(_rows(result))
 
 
 class AppwriteStore(Store):
@@ -210,6 +251,36 @@ class AppwriteStore(Store):
                 value=abs(value),
             )
         )
+
+    def _increment_bounded(self, table: str, row_id: str, column: str, value: float, bound: float) -> Row:
+        return _row(
+            self._call(
+                f"increment {table}/{row_id}.{column}",
+                self.tables.increment_row_column,
+                self.database_id,
+                table,
+                row_id,
+                column,
+                value=value,
+                max=bound,
+            )
+        )
+
+    def _delete_where(self, table: str, queries: list[str]) -> int:
+        result = self._call(f"bulk delete {table}", self.tables.delete_rows, self.database_id, table, queries=queries)
+        return _total(result)
+
+    def _update_where(self, table: str, data: Row, queries: list[str]) -> int:
+        result = self._call(
+            f"bulk update {table}", self.tables.update_rows, self.database_id, table, data=data, queries=queries
+        )
+        return _total(result)
+
+    def local_realtime(self) -> Row:
+        """The local stack's realtime counts (a local-only route; Appwrite itself has none)."""
+        headers = {"X-Appwrite-Project": self.client.get_config("project"), "accept": "application/json"}
+        result = self._call("local realtime stats", self.client.call, "get", "/_local/realtime", headers, {})
+        return result if isinstance(result, dict) else {}
 
     def _commit(self, operations: list[dict[str, Any]]) -> None:
         if len(operations) > MAX_BATCH:
