@@ -7,7 +7,7 @@ api-integrations caller check) and the entrypoints that read it from the request
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,9 @@ class Invocation:
     trigger: str  # http | schedule | event
     user_id: str | None  # set for executions by a signed-in user
     event: str | None
-    key: str | None  # per-execution API key carrying the function's scopes
+    key: str | None = field(default=None, repr=False)  # per-execution API key carrying the function's scopes
+    client_ip: str | None = None  # x-appwrite-client-ip: the caller's address
+    execution_id: str | None = None  # x-appwrite-execution-id
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> Invocation:
@@ -26,4 +28,6 @@ class Invocation:
             user_id=headers.get("x-appwrite-user-id") or None,
             event=headers.get("x-appwrite-event") or None,
             key=headers.get("x-appwrite-key") or None,
+            client_ip=headers.get("x-appwrite-client-ip") or None,
+            execution_id=headers.get("x-appwrite-execution-id") or None,
         )

@@ -13,15 +13,23 @@ from ..ports import Store
 from ..services.api_integrations import resolver_for
 from ..services.carbon import carbon_for_ingest, config_from_settings
 from ..services.ingest import WebhookIngest
+from ..services.profile import ProfileRegions
+from ..services.rate_limits import RateLimiter
 from ..settings import Settings
 
 
-def ingest_for(settings: Settings, store: Store, *, clock: Clock = utc_now) -> WebhookIngest:
+def ingest_for(
+    settings: Settings, store: Store, *, clock: Clock = utc_now, rate_limited: bool = False
+) -> WebhookIngest:
+    """``rate_limited``: count each delivery against its hook's budget (the function does; replays do not)."""
     return WebhookIngest(
         store,
-        secret=settings.github_webhook_secret,
+        secret=settings.webhook_secrets,
+        limiter=RateLimiter(store, settings.rate_limits, clock=clock) if rate_limited else None,
         allow_unsigned=settings.allow_unsigned_webhooks,
         clock=clock,
-        carbon=carbon_for_ingest(resolver_for(settings, store), clock, config=config_from_settings(settings)),
+        carbon=carbon_for_ingest(
+            resolver_for(settings, store), clock, config=config_from_settings(settings), regions=ProfileRegions(store)
+        ),
         enricher=enricher_from_token(settings.github_token),
     )

@@ -156,6 +156,37 @@ def uncount_marker(run_row_id: str, head: DeliveryHeaders, now: datetime) -> tup
     }
 
 
+ERASED_HEADER = "x-ecotrace-erased"  # in ``headers`` of a row whose body an erasure changed (with the time)
+
+
+def erased(row: Row) -> bool:
+    """Whether an erasure changed the row's body since the signature was checked on receipt."""
+    try:
+        return ERASED_HEADER in json.loads(row.get("headers") or "{}")
+    except (json.JSONDecodeError, TypeError):
+        return False
+
+
+def erased_changes(row: Row, body: str, when: datetime, *, sender_erased: bool) -> Row:
+    """A kept body with a person's data taken out: GitHub's signature no longer matches it, so the signature is
+    dropped and the row marked (a replay trusts what was verified on receipt)."""
+    try:
+        headers = {str(k): str(v) for k, v in json.loads(row.get("headers") or "{}").items()}
+    except (json.JSONDecodeError, AttributeError):
+        headers = {}
+    headers[ERASED_HEADER] = to_iso(when)
+    changes: Row = {
+        "body": body,
+        "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        "content_type": "application/json",
+        "signature": None,
+        "headers": headers_json(headers),
+    }
+    if sender_erased:
+        changes["sender_login"] = None
+    return changes
+
+
 def replay_request(row: Row) -> tuple[bytes, dict[str, str]]:
     """The body and headers of a kept delivery, as GitHub sent them (ValidationError: no body was kept)."""
     body = row.get("body")

@@ -97,6 +97,26 @@ class DeliveryLedger:
         except EcoTraceError as exc:  # the lease then lets a replay pick it up
             log.error("could not mark delivery %s failed: %s", head.delivery_id, exc.message)
 
+    def keep_refused(self, head: DeliveryHeaders, extraction: Extraction, body: bytes, reason: str) -> str:
+        """Keep a counted delivery refused before processing (rate limit) as ``failed``, body and signature
+        included, so a replay counts it. Returns ``kept`` (now, or already by an earlier attempt), ``counted`` (a
+        redelivery of a processed delivery: nothing to keep) or ``not_kept`` (the store failed: GitHub still has
+        it for a manual redelivery)."""
+        data = {**deliveries.received_row(head, extraction, self.clock(), body), **deliveries.failed_changes(reason)}
+        data["attempts"] = 0
+        try:
+            self.store.create(deliveries.NAME, head.row_id, data)
+            return "kept"
+        except ConflictError:
+            try:
+                row = self.store.get(deliveries.NAME, head.row_id)
+            except EcoTraceError:
+                row = None
+            return "counted" if row is not None and DeliveryRecord.from_row(row).finished else "kept"
+        except EcoTraceError as exc:
+            log.error("could not keep refused delivery %s: %s", head.delivery_id, exc.message)
+            return "not_kept"
+
     def record_ignored(self, head: DeliveryHeaders, extraction: Extraction) -> bool:
         """Record a ping or an uncounted event; False when the store could not (nothing is lost: nothing counts)."""
         try:
@@ -109,9 +129,10 @@ class DeliveryLedger:
         return True
 
     def kept(self, limit: int) -> list[Row]:
-        """Failed or unfinished deliveries, oldest first (index idx_status_time), at most ``limit``."""
+        """Failed or unfinished deliveries that still hold their body (retention purges it after
+        ECOTRACE_FAILED_DELIVERY_RETENTION_DAYS), oldest first (index idx_status_time), at most ``limit``."""
         statuses = [DeliveryStatus.FAILED.value, DeliveryStatus.RECEIVED.value]
-        queries = [Query.equal("status", statuses), Query.order_asc("received_at")]
+        queries = [Query.equal("status", statuses), Query.is_not_null("body"), Query.order_asc("received_at")]
         out: list[Row] = []
         for row in self.store.iterate(deliveries.NAME, queries, page_size=min(limit, 100)):
             out.append(row)

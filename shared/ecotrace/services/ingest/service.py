@@ -9,21 +9,24 @@ from typing import Protocol
 from ...clock import Clock, utc_now
 from ...domain.github import MAX_BODY_BYTES, DeliveryHeaders, Extraction, Outcome, decode_payload, extract
 from ...domain.models import Activity, ActivityType
-from ...domain.signature import verify
+from ...domain.rate_limit import Scope
+from ...domain.signature import WebhookSecrets, verify_any
 from ...errors import (
     ConflictError,
     EcoTraceError,
     NotConfiguredError,
     PayloadTooLargeError,
+    RateLimitedError,
     StorageError,
     ValidationError,
 )
 from ...ports import Row, Store
-from ...tables import activities, user_stats, users
+from ...tables import activities, deliveries, user_stats, users
 from ..carbon import IngestCarbon
+from ..rate_limits import RateLimiter
 from . import responses
 from .ci_runs import account_runs
-from .ledger import LEASE_S, ClaimStatus, DeliveryLedger
+from .ledger import LEASE_S, REDELIVER_HINT, ClaimStatus, DeliveryLedger
 from .plan import IngestPlan, StoredRows, apply_plan, new_activities, plan
 from .responses import IngestResult
 
@@ -33,6 +36,14 @@ INSECURE_VARIABLE = "ECOTRACE_INSECURE_ALLOW_UNSIGNED"
 INSECURE_WARNING = (
     f"INSECURE: signatures are not checked ({INSECURE_VARIABLE}=1 and no GITHUB_WEBHOOK_SECRET); local use only"
 )
+
+
+_REFUSED = {  # what became of a delivery refused by the hook's rate limit
+    "kept": "the delivery is kept and counted when replayed (scripts/replay_deliveries.py)",
+    "counted": "this delivery was already counted",
+    "uncounted": "this event counts nothing, so nothing is lost",
+    "not_kept": f"the delivery could not be kept: {REDELIVER_HINT}",
+}
 
 
 class CommitEnricher(Protocol):
@@ -48,15 +59,17 @@ class WebhookIngest:
         self,
         store: Store,
         *,
-        secret: str | None,
+        secret: str | WebhookSecrets | None,
         allow_unsigned: bool = False,
         clock: Clock = utc_now,
         carbon: IngestCarbon | None = None,
         enricher: CommitEnricher | None = None,
         lease_s: float = LEASE_S,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.store = store
-        self._secret = secret
+        self._secrets = secret if isinstance(secret, WebhookSecrets) else WebhookSecrets(secret)
+        self.limiter = limiter  # per-hook budget; None for replays (an operator's, not GitHub's, traffic)
         self.allow_unsigned = allow_unsigned
         self.clock = clock
         self.carbon = carbon
@@ -64,15 +77,21 @@ class WebhookIngest:
         self.ledger = DeliveryLedger(store, clock=clock, lease_s=lease_s)
 
     def __repr__(self) -> str:  # never show the secret
-        return f"WebhookIngest(store={self.store!r}, signed={self._secret is not None})"
+        return f"WebhookIngest(store={self.store!r}, signed={self._secrets.current is not None})"
 
     # ---- the edge -------------------------------------------------------------------------------------
-    def handle(self, body: bytes, headers: Mapping[str, str]) -> IngestResult:
+    def handle(self, body: bytes, headers: Mapping[str, str], *, verified: bool = False) -> IngestResult:
+        """One delivery. ``verified``: a kept row whose body was checked on receipt and changed since by an
+        erasure (``tables.deliveries.erased``), so GitHub's signature no longer matches it."""
         low = {str(k).lower(): str(v) for k, v in headers.items()}
         if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLargeError(f"delivery is {len(body)} bytes; GitHub never sends more than {MAX_BODY_BYTES}")
-        if self._secret:
-            verify(self._secret, body, low.get("x-hub-signature-256"))
+        accepted = self._secrets.accepted(self.clock())
+        signed_with_previous = False
+        if verified:
+            pass
+        elif accepted:
+            signed_with_previous = verify_any(accepted, body, low.get("x-hub-signature-256")) == 1
         elif self.allow_unsigned:
             log.warning("INSECURE: accepting an unsigned webhook delivery (%s=1)", INSECURE_VARIABLE)
         else:
@@ -82,19 +101,39 @@ class WebhookIngest:
         head = DeliveryHeaders.parse(low)
         payload = decode_payload(body, head.content_type)
         extraction = extract(head.event, payload, head.delivery_id)
+        if self.limiter is not None:
+            self._limit(head, extraction, body)
         if extraction.outcome is Outcome.ACTIVITIES:
             result = self._process(head, extraction, body)
         else:
             recorded = self.ledger.record_ignored(head, extraction)
             result = responses.uncounted(head, extraction, recorded=recorded)
-        if not self._secret:  # only reachable in the explicit insecure mode: say so in every answer too
+        if not self._secrets.current and not verified:  # the explicit insecure mode: say so in every answer
             result.body["warning"] = INSECURE_WARNING
+        if signed_with_previous:  # visible in GitHub's delivery log: the hook still signs with the old secret
+            result.body["signature"] = "previous_secret"
         return result
 
     def replay(self, row: Row) -> IngestResult:
         """Run a kept ``webhook_deliveries`` row through the same path as a live delivery."""
         body, headers = self.ledger.replay_request(row)
-        return self.handle(body, headers)
+        return self.handle(body, headers, verified=deliveries.erased(row))
+
+    def _limit(self, head: DeliveryHeaders, extraction: Extraction, body: bytes) -> None:
+        """The hook's budget. GitHub does not retry a refused delivery by itself, so a counted one is kept as
+        ``failed`` (body and signature) before the 429: ``scripts/replay_deliveries.py`` counts it later."""
+        assert self.limiter is not None
+        try:
+            self.limiter.hit(Scope.HOOK, head.hook_id or "no-hook-id")
+        except RateLimitedError as exc:
+            state = "uncounted"
+            if extraction.outcome is Outcome.ACTIVITIES:
+                state = self.ledger.keep_refused(head, extraction, body, f"rate_limited: {exc.message}")
+            raise RateLimitedError(
+                f"{exc.message}; {_REFUSED[state]}",
+                retry_after_s=exc.retry_after_s,
+                details={**exc.details, "delivery": state, "delivery_id": head.delivery_id},
+            ) from None
 
     # ---- counted events -------------------------------------------------------------------------------
     def _process(self, head: DeliveryHeaders, extraction: Extraction, body: bytes) -> IngestResult:
