@@ -9,22 +9,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecotrace.entrypoints.http import Invocation, error_response, request_json, settings_from_env, store_for
-from ecotrace.errors import EcoTraceError
+from ecotrace.entrypoints.http import request_json, settings_from_env, store_for
+from ecotrace.entrypoints.observe import Execution, observed
 from ecotrace.services.api_integrations import resolver_for
 from ecotrace.services.calculate import CarbonCalculator
 from ecotrace.services.carbon import config_from_settings
+from ecotrace.services.profile import ProfileRegions
+from ecotrace.services.rate_limits import RateLimiter
 
 
 def main(context: Any) -> Any:
-    try:
-        invocation = Invocation.from_headers(context.req.headers)
-        settings = settings_from_env()
-        body = request_json(context)
-        store = store_for(settings, invocation)
-        calculator = CarbonCalculator(store, resolver_for(settings, store), config=config_from_settings(settings))
-        result = calculator.handle(body, invocation)
-    except EcoTraceError as exc:
-        return error_response(context, exc)
-    context.log(f"carbon-calculator {invocation.trigger}: {result.get('status') or result.get('recalculated')}")
-    return context.res.json(result)
+    return observed(context, "carbon-calculator", run)
+
+
+def run(execution: Execution) -> Any:
+    invocation = execution.invocation
+    settings = settings_from_env()
+    body = request_json(execution.context)
+    execution.note(action=body.get("action"), caller="user" if invocation.user_id else invocation.trigger)
+    store = store_for(settings, invocation)
+    RateLimiter(store, settings.rate_limits).check_user_call(invocation)
+    config = config_from_settings(settings)
+    calculator = CarbonCalculator(store, resolver_for(settings, store), config=config, regions=ProfileRegions(store))
+    result = calculator.handle(body, invocation)
+    execution.note(outcome=result.get("status") or result.get("recalculated"))
+    return execution.respond(result)

@@ -8,26 +8,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecotrace.entrypoints.http import Invocation, error_response, request_json, settings_from_env, store_for
-from ecotrace.errors import EcoTraceError, ForbiddenError
+from ecotrace.entrypoints.http import request_json, settings_from_env, store_for
+from ecotrace.entrypoints.observe import Execution, observed
+from ecotrace.errors import ForbiddenError
 from ecotrace.services.leaderboard import LeaderboardOptions, RunRequest, parse_run_request, update_leaderboards
 
 
 def main(context: Any) -> Any:
-    try:
-        invocation = Invocation.from_headers(context.req.headers)
-        if invocation.user_id:
-            raise ForbiddenError("the leaderboard is recomputed by its schedule or with an API key, not by users")
-        request = RunRequest() if invocation.trigger == "schedule" else parse_run_request(request_json(context))
-        settings = settings_from_env()
-        result = update_leaderboards(
-            store_for(settings, invocation), request, options=LeaderboardOptions.from_env(settings.env)
-        )
-    except EcoTraceError as exc:
-        return error_response(context, exc)
-    context.log(
-        f"leaderboards: {result.activities_read} activities, {result.users_ranked} entries ranked, "
-        f"{result.rows_written} written, {result.rows_removed} removed, {result.pending_activities} pending, "
-        f"{result.duration_s} s"
+    return observed(context, "leaderboard-updater", run)
+
+
+def run(execution: Execution) -> Any:
+    invocation = execution.invocation
+    execution.note(caller="user" if invocation.user_id else invocation.trigger)
+    if invocation.user_id:
+        raise ForbiddenError("the leaderboard is recomputed by its schedule or with an API key, not by users")
+    request = RunRequest() if invocation.trigger == "schedule" else parse_run_request(request_json(execution.context))
+    settings = settings_from_env()
+    result = update_leaderboards(
+        store_for(settings, invocation), request, options=LeaderboardOptions.from_env(settings.env)
     )
-    return context.res.json({"ok": True, **result.to_dict()})
+    execution.note(
+        outcome="updated",
+        activities_read=result.activities_read,
+        rows_written=result.rows_written,
+        rows_removed=result.rows_removed,
+        pending_activities=result.pending_activities,
+    )
+    return execution.respond({"ok": True, **result.to_dict()})

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from ..adapters.appwrite_store import AppwriteStore, make_client
 from ..domain.invocation import Invocation
-from ..errors import EcoTraceError, UnauthorizedError, ValidationError
+from ..errors import EcoTraceError, RateLimitedError, UnauthorizedError, ValidationError
 from ..settings import Settings
 
 log = logging.getLogger("ecotrace")
@@ -52,12 +53,12 @@ def request_json(context: Any, *, max_bytes: int = MAX_JSON_BODY) -> dict[str, A
     return data
 
 
-def error_response(context: Any, exc: EcoTraceError) -> Any:
-    body: dict[str, Any] = {"ok": False, "error": exc.code, "message": exc.message}
+def error_response(context: Any, exc: EcoTraceError, redact: Callable[[Any], Any] = lambda value: value) -> Any:
+    """The error's answer: ``{"ok": false, "error", "message", "details"?}`` with its status code (and
+    ``Retry-After`` for 429), message and details passed through ``redact``. Logging it is ``observe``'s job."""
+    body: dict[str, Any] = {"ok": False, "error": exc.code, "message": redact(exc.message)}
     if exc.details:
-        body["details"] = exc.details
-    if exc.status >= 500:
-        context.error(f"{exc.code}: {exc.message}")
-    else:
-        context.log(f"{exc.status} {exc.code}: {exc.message}")
+        body["details"] = redact(exc.details)
+    if isinstance(exc, RateLimitedError):
+        return context.res.json(body, statusCode=exc.status, headers={"retry-after": str(exc.retry_after_s)})
     return context.res.json(body, statusCode=exc.status)
