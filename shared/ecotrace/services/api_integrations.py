@@ -1,9 +1,15 @@
-"""The api-integrations function's use case: actions on emission factors, with the caller checked.
+"""The api-integrations function's use case: actions on emission factors and on the caller's own data.
 
-Actions (JSON body): ``fetch_emission_factors`` (``region``: the seed's ``{"country", "state_province"}``
-object or a string), ``fetch_emission_factors_batch`` (``regions``: at most :data:`MAX_BATCH_REGIONS`),
-``health`` (each source's breaker state and last error) and ``refresh_cache`` (re-fetch expiring rows; for
-the schedule).
+Actions (JSON body ``{"action": ...}``), by caller (see the function's README for requests and answers):
+
+- anyone allowed in: ``fetch_emission_factors`` (``region``: the seed's ``{"country", "state_province"}`` object
+  or a string), ``fetch_emission_factors_batch`` (``regions``: at most :data:`MAX_BATCH_REGIONS`), ``health``
+  (each source's breaker state, a database probe, cache hit rates; realtime subscribers on the local stack);
+- signed-in users, about themselves only: ``link_github_account``, ``update_profile``
+  (``ecotrace.services.profile``), ``export_my_data`` and ``delete_my_data`` (``ecotrace.services.personal_data``,
+  resumable with ``cursor``);
+- the schedule and server callers: ``refresh_cache`` (re-fetch expiring factor rows) and ``purge_deliveries``
+  (retention, ``ecotrace.services.retention``); the hourly schedule with no body runs both.
 
 Callers: signed-in users (Appwrite sets ``x-appwrite-user-id``), the schedule, and server callers with an
 API key. Guests never reach the function: its execute permission is ``users``, so Appwrite refuses them (401)
@@ -29,11 +35,15 @@ from ..errors import EcoTraceError, ForbiddenError, NotConfiguredError, Unauthor
 from ..ports import Store
 from ..resilience import CircuitBreaker
 from ..settings import Settings
+from . import health, personal_data, profile, retention
 from .emission_factors import EmissionFactorResolver
 
 MAX_BATCH_REGIONS = 50
 SERVICE_TOKEN_HEADER = "x-ecotrace-service-token"  # noqa: S105 - a header name, not a secret
-ACTIONS = ("fetch_emission_factors", "fetch_emission_factors_batch", "health", "refresh_cache", "link_github_account")
+USER_ACTIONS = ("link_github_account", "update_profile", "export_my_data", "delete_my_data")
+SERVER_ACTIONS = ("refresh_cache", "purge_deliveries")
+ACTIONS = ("fetch_emission_factors", "fetch_emission_factors_batch", "health", *SERVER_ACTIONS, *USER_ACTIONS)
+SCHEDULED = "scheduled"  # the hourly schedule without a body: refresh_cache, then purge_deliveries
 # link_github_account(account_id, github_token) -> result; see ecotrace.services.signup
 Linker = Callable[[str, object], dict[str, Any]]
 
@@ -134,9 +144,12 @@ def handle(
     *,
     aws: AwsReport | None = None,
     link: Linker | None = None,
+    store: Store | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    action = body.get("action", "refresh_cache" if caller.kind == "schedule" and not body else None)
-    if action not in ACTIONS:
+    """``store``: the execution's store, for the actions on people's data, retention and the health probe."""
+    action = body.get("action", SCHEDULED if caller.kind == "schedule" and not body else None)
+    if action not in (*ACTIONS, SCHEDULED) or (action == SCHEDULED and caller.kind != "schedule"):
         raise ValidationError(f"unknown action {action!r}; one of: {', '.join(ACTIONS)}", details={"actions": ACTIONS})
     if action == "fetch_emission_factors":
         if "region" not in body:
@@ -152,24 +165,84 @@ def handle(
             raise ValidationError(f"at most {MAX_BATCH_REGIONS} regions per batch; got {len(regions)}")
         return {"ok": True, "factors": [factor_json(f) for f in resolver.resolve_many(regions)]}
     if action == "health":
-        health = resolver.health()
-        aws_state: dict[str, Any] = {"configured": aws is not None, "boto3_installed": boto3_available()}
-        if aws is not None:
-            aws_state.update(aws.health())
-        health["sources"]["aws_carbon"] = aws_state
-        return {"ok": True, **health}
-    if action == "link_github_account":
+        return health_report(resolver, aws, store, env or {})
+    if action in USER_ACTIONS:
         if caller.kind != "user" or not caller.user_id:
-            raise ForbiddenError("link_github_account links the signed-in caller's own account: sign in first")
-        if link is None:
-            raise ValidationError("link_github_account is not available here")
-        return link(caller.user_id, body.get("github_token"))
+            raise ForbiddenError(f"{action} is about the signed-in caller's own data: sign in first")
+        if action == "link_github_account":
+            if link is None:
+                raise ValidationError("link_github_account is not available here")
+            return link(caller.user_id, body.get("github_token"))
+        return own_data(action, caller.user_id, body, _needs(store, action))
     if caller.kind == "user":
-        raise ForbiddenError("refresh_cache runs on the schedule or for server callers, not for users")
-    result: dict[str, Any] = {"ok": True, "refresh": resolver.refresh().as_dict()}
-    if aws is not None:
-        result["aws_carbon"] = aws()
+        raise ForbiddenError(f"{action} runs on the schedule or for server callers, not for users")
+    result: dict[str, Any] = {"ok": True}
+    if action in ("refresh_cache", SCHEDULED):
+        result["refresh"] = resolver.refresh().as_dict()
+        if aws is not None:
+            result["aws_carbon"] = aws()
+    if action in ("purge_deliveries", SCHEDULED):
+        report = retention.purge(_needs(store, action), retention.RetentionPolicy.from_env(env or {}))
+        result["retention"] = report.as_dict()
     return result
+
+
+def _needs(store: Store | None, action: str) -> Store:
+    if store is None:
+        raise ValidationError(f"{action} is not available here")
+    return store
+
+
+def own_data(action: str, account_id: str, body: Mapping[str, Any], store: Store) -> dict[str, Any]:
+    """``update_profile``, ``export_my_data``, ``delete_my_data`` for the caller's own account."""
+    if action == "update_profile":
+        return profile.update_profile(store, account_id, body)
+    unknown = sorted(set(body) - {"action", "cursor", "confirm"})
+    if unknown:
+        raise ValidationError(
+            f"unknown field(s): {', '.join(unknown)}; allowed: cursor"
+            + (", confirm" if action == "delete_my_data" else "")
+        )
+    subject = personal_data.subject_for_account(store, account_id)
+    if action == "export_my_data":
+        if subject.empty:
+            return {
+                "ok": True,
+                "done": True,
+                "next_cursor": None,
+                "tables": {},
+                "deliveries": [],
+                "message": "nothing is stored about you",
+            }
+        return personal_data.PersonalData(store).export(subject, body.get("cursor"))
+    if body.get("confirm") is not True:
+        raise ValidationError('delete_my_data erases everything stored about you: send "confirm": true')
+    if subject.empty:
+        return {"ok": True, "done": True, "next_cursor": None, "removed": {}, "message": "nothing is stored about you"}
+    return {**personal_data.PersonalData(store).erase(subject, body.get("cursor")), "note": ERASE_NOTE}
+
+
+ERASE_NOTE = (
+    "Your Appwrite account itself (e-mail, sessions) is kept by Appwrite: block it with account.updateStatus() "
+    "or ask an operator to delete it. GitHub activity that arrives after this is recorded again, as for anyone "
+    "who has not signed up."
+)
+
+
+def health_report(
+    resolver: EmissionFactorResolver, aws: AwsReport | None, store: Store | None, env: Mapping[str, str]
+) -> dict[str, Any]:
+    report = resolver.health()
+    aws_state: dict[str, Any] = {"configured": aws is not None, "boto3_installed": boto3_available()}
+    if aws is not None:
+        aws_state.update(aws.health())
+    report["sources"]["aws_carbon"] = aws_state
+    report["cache"] = resolver.cache_stats()
+    if store is not None:
+        report["database"] = health.database_probe(store)
+        if env.get("APPWRITE_REGION") == "local":
+            report["realtime"] = health.local_realtime(store)
+    return {"ok": True, **report}
 
 
 _shared: dict[tuple[str | None, str | None], EmissionFactorResolver] = {}

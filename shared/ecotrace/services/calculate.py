@@ -40,7 +40,9 @@ from .carbon import (
     CarbonOutcome,
     CarbonWrite,
     FactorLookup,
+    RegionLookup,
     calculate_activity,
+    config_for,
     factors_for,
 )
 from .sci import SciRequest, sci_report
@@ -68,6 +70,7 @@ class CarbonCalculator:
         monotonic: Callable[[], float] = time.monotonic,
         budget_s: float = DEFAULT_BUDGET_S,
         sleep: Callable[[float], None] = time.sleep,
+        regions: RegionLookup | None = None,
     ) -> None:
         self.store = store
         self.factors = factors
@@ -76,6 +79,7 @@ class CarbonCalculator:
         self.monotonic = monotonic
         self.budget_s = budget_s
         self.sleep = sleep
+        self.regions = regions  # people's profile locations, for activities that report none
         self.version = default_methodology().version
 
     # ---- dispatch -------------------------------------------------------------------------------
@@ -219,7 +223,7 @@ class CarbonCalculator:
     def _compute(self, rows: Sequence[Row], deadline: float | None) -> list[tuple[CarbonOutcome, CarbonResult]]:
         now = self.clock()
         stored = [activities.from_row(row) for row in rows]
-        plans = [plan_for(activity, self.config) for activity in stored]
+        plans = [plan_for(activity, config_for(self.config, activity.user_id, self.regions)) for activity in stored]
         live_budget_s = LIVE_BUDGET_S
         if deadline is not None:
             live_budget_s = min(live_budget_s, deadline - LIVE_CALL_RESERVE_S - self.monotonic())

@@ -12,6 +12,7 @@ with them), and each owner's ``user_stats`` change (new carbon - the carbon it r
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +41,20 @@ class FactorLookup(Protocol):
     ``resolve_many(regions, *, live_budget_s)`` (the resolver does) is asked once per batch, with a time budget."""
 
     def resolve(self, region: str | None) -> EmissionFactor: ...
+
+
+class RegionLookup(Protocol):
+    """A person's profile location as a region key, or None (``ecotrace.services.profile.ProfileRegions``)."""
+
+    def region_of(self, user_id: str) -> str | None: ...
+
+
+def config_for(config: CalculationConfig | None, user_id: str, regions: RegionLookup | None) -> CalculationConfig:
+    """The method's configuration for one person's activity: their profile location, when they set one, stands
+    in for a location the activity does not report (the calculation's reasons and inputs say so)."""
+    config = config or CalculationConfig()
+    region = regions.region_of(user_id) if regions is not None else None
+    return dataclasses.replace(config, user_region=region) if region else config
 
 
 def factors_for(
@@ -79,14 +94,17 @@ def calculate_activity(
 
 
 def carbon_for_ingest(
-    factors: FactorLookup, clock: Clock = utc_now, config: CalculationConfig | None = None
+    factors: FactorLookup,
+    clock: Clock = utc_now,
+    config: CalculationConfig | None = None,
+    regions: RegionLookup | None = None,
 ) -> IngestCarbon:
     """For the webhook: returns the activities with carbon filled and their ``calculations`` rows (each with
     ``$id``; the write adds ``$permissions``) to write in the delivery's transaction."""
 
     def run(batch: Sequence[Activity]) -> tuple[list[Activity], list[Row]]:
         now = clock()
-        plans = [plan_for(activity, config) for activity in batch]
+        plans = [plan_for(activity, config_for(config, activity.user_id, regions)) for activity in batch]
         found = factors_for(factors, [plan.region for plan in plans])
         filled: list[Activity] = []
         rows: list[Row] = []

@@ -178,6 +178,7 @@ def update_leaderboards(
     unbounded = [p for p in periods if p.end is None]
     select = Query.select(["$id", *activities.RANKING_COLUMNS])
     bots = bot_user_ids(store)
+    hidden = hidden_user_ids(store)
     ranked_users: set[str] = set()
 
     def scan(queries: list[str], targets: list[PeriodTally], written: list[Period]) -> None:
@@ -188,6 +189,8 @@ def update_leaderboards(
             fact = activities.facts_from_row(row)
             if fact is None:
                 run.malformed_activities += 1
+                continue
+            if fact.user_id in hidden:  # opted out: not ranked anywhere
                 continue
             if fact.user_id in bots and not fact.is_bot:
                 fact = dataclasses.replace(fact, is_bot=True)
@@ -250,6 +253,12 @@ def _check_budget(elapsed_s: float, budget_s: float, read: int, written: list[Pe
 def bot_user_ids(store: Store) -> frozenset[str]:
     """Users labelled as bots in the ``users`` table, whatever their activity rows say (few rows)."""
     queries = [Query.equal("is_bot", True), Query.select(["$id"])]
+    return frozenset(str(row["$id"]) for row in store.iterate(users.NAME, queries, page_size=MAX_BATCH))
+
+
+def hidden_user_ids(store: Store) -> frozenset[str]:
+    """People who opted out of the leaderboards (``users.leaderboard_visible`` false; few rows)."""
+    queries = [Query.equal("leaderboard_visible", False), Query.select(["$id"])]
     return frozenset(str(row["$id"]) for row in store.iterate(users.NAME, queries, page_size=MAX_BATCH))
 
 

@@ -21,6 +21,7 @@ from ..domain.validation import validated
 from ..ports import Row
 
 NAME = "activities"
+USER_COLUMN = "user_id"  # a per-person table: the person's rows are erased and exported by it
 
 # Who and where an activity is: kept as first written when a row is rewritten.
 IDENTITY_COLUMNS = ("$id", "$permissions", "user_id", "github_login", "is_bot", "repo_id", "repo_full_name")

@@ -16,6 +16,7 @@ from ..domain.carbon import CarbonResult
 from ..ports import Row
 
 NAME = "calculations"
+USER_COLUMN = "user_id"  # a per-person table: the person's rows are erased and exported by it
 
 
 def _json(value: Any) -> str:

@@ -16,6 +16,7 @@ from ..domain.stats import count_total
 from ..ports import Row
 
 NAME = "leaderboards"
+USER_COLUMN = "user_id"  # a per-person table: the person's rows are erased and exported by it
 _DATETIME_COLUMNS = frozenset({"period_start"})
 
 

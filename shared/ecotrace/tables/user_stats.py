@@ -14,6 +14,7 @@ from ..domain.stats import StatsChange, count_total
 from ..ports import Create, Increment, Row, Update, Write
 
 NAME = "user_stats"
+USER_COLUMN = "user_id"  # a per-person table: the person's rows are erased and exported by it
 INTEGER_COLUMNS = frozenset({"activity_count", "lines_changed", *(count_total(kind) for kind in ActivityType)})
 
 

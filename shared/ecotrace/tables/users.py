@@ -1,19 +1,35 @@
 """The ``users`` table: one row per GitHub person, id ``gh_<github id>`` (``Actor.user_id``).
 
 A row is created by the first delivery that person sends (no permissions yet), or by sign-up; ``account_id``
-links it to an Appwrite account (see ``ecotrace.services.accounts``).
+links it to an Appwrite account (see ``ecotrace.services.accounts``). The profile columns (display name,
+visibility, location, onboarding, preferences) are changed by the person only (``ecotrace.services.profile``).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from ..clock import to_iso
 from ..domain.github import Actor
+from ..domain.profile import ProfileChange
 from ..domain.ranking import is_bot_login
 from ..ports import Row
 
 NAME = "users"
+USER_COLUMN = "$id"  # a per-person table: the row id is the person's user id
+PROFILE_COLUMNS = (
+    "username",
+    "display_name",
+    "avatar_url",
+    "country",
+    "region",
+    "leaderboard_visible",
+    "feed_show_login",
+    "onboarding_completed",
+    "preferences",
+)
 
 
 def account_of(row: Row) -> str | None:
@@ -50,3 +66,45 @@ def signup_row(github_id: str, login: str, account_id: str, first_seen_at: datet
         "is_bot": is_bot_login(login),
         "first_seen_at": to_iso(first_seen_at),
     }
+
+
+def visible(row: Row) -> bool:
+    """Whether the person may be ranked and shown in the feed (``leaderboard_visible``, true unless opted out)."""
+    return row.get("leaderboard_visible") is not False
+
+
+def region_of(row: Row) -> str | None:
+    """The person's profile location as a region key (region, else country), or None."""
+    value = row.get("region") or row.get("country")
+    return str(value) if value else None
+
+
+def columns_for(change: ProfileChange) -> Row:
+    """The ``users`` columns a profile change writes (preferences as compact JSON; a location as two columns)."""
+    out: Row = {}
+    for name in ("display_name", "leaderboard_visible", "feed_show_login", "onboarding_completed"):
+        if name in change:
+            out[name] = change.get(name)
+    if "preferences" in change:
+        out["preferences"] = json.dumps(change.get("preferences"), separators=(",", ":"), sort_keys=True)
+    if "location" in change:
+        place = change.get("location")
+        out["country"] = place.country if place is not None else None
+        out["region"] = place.region if place is not None else None
+    return out
+
+
+def profile_json(row: Row) -> dict[str, Any]:
+    """The person's profile as the API shows it (preferences decoded; visibility defaults applied)."""
+    out: dict[str, Any] = {"user_id": row.get("$id"), **{name: row.get(name) for name in PROFILE_COLUMNS}}
+    try:
+        out["preferences"] = json.loads(row["preferences"]) if row.get("preferences") else {}
+    except (json.JSONDecodeError, TypeError):
+        out["preferences"] = {}
+    out["leaderboard_visible"] = visible(row)
+    out["feed_show_login"] = row.get("feed_show_login") is True
+    out["onboarding_completed"] = row.get("onboarding_completed") is True
+    out["location"] = {"country": row.get("country"), "region": row.get("region")} if region_of(row) else None
+    out.pop("country")
+    out.pop("region")
+    return out

@@ -39,6 +39,7 @@ class CalculationConfig:
     default_git_region: str | None = None  # where GitHub's servers are taken to be; None -> default_ci_region
     self_hosted: SelfHostedConfig = field(default_factory=SelfHostedConfig)
     fleet: Fleet | None = None  # the operator's runner fleet file (ECOTRACE_RUNNER_FLEET)
+    user_region: str | None = None  # the person's profile location: stands in where the activity reports none
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ def plan_for(activity: Activity, config: CalculationConfig | None = None, m: Met
     region: str | None = activity.region
 
     if not activity.counted:
-        return Plan(activity, m, region or config.default_ci_region, None, ())
+        return Plan(activity, m, region or config.user_region or config.default_ci_region, None, ())
 
     if activity.type in (ActivityType.CI_RUN, ActivityType.DEPLOYMENT):
         profile = profile_for(
@@ -98,6 +99,8 @@ def plan_for(activity: Activity, config: CalculationConfig | None = None, m: Met
         if reported_duration_s(activity) is None:
             default_s = m.v("ci.default_duration_s")
             reasons.append((Confidence.LOW, f"no duration reported: assumed {default_s:g} s"))
+        if region is None and (profile.hosting == "github" or profile.region is None):
+            region = _profile_location(config, reasons)  # a configured runner region is known: it wins
         if region is None:
             if profile.hosting != "github":
                 region = profile.region  # None -> the resolver's world average, low confidence
@@ -135,9 +138,21 @@ def plan_for(activity: Activity, config: CalculationConfig | None = None, m: Met
         elif activity.lines_estimated:
             reasons.append((Confidence.MEDIUM, "line counts were estimated, not read from the GitHub API"))
         if region is None:
+            region = _profile_location(config, reasons)
+        if region is None:
             region = config.default_git_region or config.default_ci_region
             reasons.append((Confidence.MEDIUM, f"GitHub's server location assumed: {region}"))
     return Plan(activity, m, region, profile, tuple(reasons))
+
+
+def _profile_location(config: CalculationConfig, reasons: list[Reason]) -> str | None:
+    """The person's profile location where the activity reports none (``users.region``: "preferred
+    emission-factor region for work without a known location"), with the reason; None when they set none."""
+    if config.user_region:
+        reasons.append(
+            (Confidence.MEDIUM, f"location not reported: the person's profile location {config.user_region} used")
+        )
+    return config.user_region
 
 
 # ---- energy models ----------------------------------------------------------------------------------

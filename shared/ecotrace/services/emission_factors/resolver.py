@@ -68,6 +68,36 @@ class RefreshReport:
         }
 
 
+class CacheCounts:
+    """Where live-value lookups were answered (thread-safe counters)."""
+
+    def __init__(self) -> None:
+        self._counts = {"memory": 0, "table": 0, "miss": 0}
+        self._lock = threading.Lock()
+
+    def add(self, where: str) -> None:
+        with self._lock:
+            self._counts[where] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            counts = dict(self._counts)
+        total = sum(counts.values())
+
+        def rate(n: int) -> float | None:
+            return round(n / total, 4) if total else None
+
+        return {
+            "lookups": total,
+            "memory_hits": counts["memory"],
+            "table_hits": counts["table"],
+            "misses": counts["miss"],
+            "memory_hit_rate": rate(counts["memory"]),
+            "table_hit_rate": rate(counts["table"]),
+            "hit_rate": rate(counts["memory"] + counts["table"]),
+        }
+
+
 class EmissionFactorResolver:
     def __init__(
         self,
@@ -104,6 +134,7 @@ class EmissionFactorResolver:
             maxsize=MEMORY_ENTRIES, ttl=ttl_s, timer=lambda: self._clock().timestamp()
         )
         self._cache_lock = threading.Lock()  # cachetools caches are not thread-safe
+        self._lookups = CacheCounts()  # shared by the per-execution copies (with_store): the process's figures
 
     # ---- construction ------------------------------------------------------------------------------------------
     @classmethod
@@ -186,6 +217,11 @@ class EmissionFactorResolver:
             "memory_cache": {"entries": self._memory_size(), "ttl_s": self.ttl_s},
         }
 
+    def cache_stats(self) -> dict[str, Any]:
+        """Live-value lookups since this instance started: how many the memory cache and the shared table
+        answered (hit rates), and how many went on to the live source."""
+        return self._lookups.snapshot()
+
     def _memory_size(self) -> int:
         with self._cache_lock:
             self._memory.expire()
@@ -244,12 +280,15 @@ class EmissionFactorResolver:
             hit = self._memory.get(key)
         now = self._clock()
         if hit is not None and (now - hit.fetched_at).total_seconds() < self.ttl_s:  # fresh by its own fetch time
+            self._lookups.add("memory")
             return self._for(region, hit, cached=True, notes=notes)
         row = self._table.read(key) if self._table is not None else None
         stored = FactorTable.from_row(row) if row is not None else None
         if stored is not None and row is not None and FactorTable.is_fresh(row, now):
+            self._lookups.add("table")
             self._remember(key, stored, persist=False)
             return self._for(region, stored, cached=True, notes=notes)
+        self._lookups.add("miss")
         with self._cache_lock:
             refused = self._refused.get(key)
         try:
