@@ -198,3 +198,11 @@ def erase(payload: Any, person: Person) -> tuple[Any, Person, bool]:
         return value
 
     return visit(payload, None), person, changed
+
+
+def erase_text(value: str, person: Person) -> str:
+    """A text (an activity's title) without the person's login, e-mails or names."""
+    if _lower(value) in person.logins:
+        return ERASED
+    pattern = _text_pattern(person)
+    return pattern.sub(ERASED, value) if pattern is not None else value

@@ -181,7 +181,7 @@ def handle(
         result["refresh"] = resolver.refresh().as_dict()
         if aws is not None:
             result["aws_carbon"] = aws()
-    if action in ("purge_deliveries", SCHEDULED):
+    if action == "purge_deliveries" or (action == SCHEDULED and store is not None):
         report = retention.purge(_needs(store, action), retention.RetentionPolicy.from_env(env or {}))
         result["retention"] = report.as_dict()
     return result

@@ -32,10 +32,10 @@ from appwrite.query import Query
 
 from ..clock import Clock, to_iso, utc_now
 from ..domain.github import decode_payload
-from ..domain.personal_data import Person, erase, find
+from ..domain.personal_data import Person, erase, erase_text, find
 from ..errors import ValidationError
 from ..ports import MAX_BATCH, ROW_ID, Row, Store
-from ..tables import deliveries, per_person_tables, users
+from ..tables import activities, deliveries, per_person_tables, users
 from ..tables.deliveries import DeliveryStatus
 from .profile import linked_rows, remove_from_leaderboards
 
@@ -215,7 +215,7 @@ class PersonalData:
         index, after = decode_cursor(cursor, phases)
         started = self.monotonic()
         removed: dict[str, int] = {}
-        bodies = {"scanned": 0, "erased": 0, "deleted": 0}
+        bodies = {"scanned": 0, "erased": 0, "deleted": 0, "others_activities_erased": 0}
         while index < len(phases) and not self._out_of_time(started):
             phase = phases[index]
             finished = True
@@ -226,9 +226,10 @@ class PersonalData:
                 page = self._bodies(after)
                 for row in page:
                     bodies["scanned"] += 1
-                    outcome = self._erase_delivery(row, subject.person)
+                    outcome, others = self._erase_delivery(row, subject)
                     if outcome:
                         bodies[outcome] += 1
+                    bodies["others_activities_erased"] += others
                 finished = len(page) < DELIVERY_PAGE
                 after = str(page[-1]["$id"]) if page else after
             elif phase == "senders":
@@ -255,13 +256,15 @@ class PersonalData:
             return 0
         return self.store.delete_where(table, [Query.equal(self.tables[table], list(subject.user_ids))])
 
-    def _erase_delivery(self, row: Row, person: Person) -> str | None:
+    def _erase_delivery(self, row: Row, subject: Subject) -> tuple[str | None, int]:
+        """``deleted`` / ``erased`` / None for the delivery, and how many of the rows it wrote for someone else
+        named the person (a commit of theirs pushed by a colleague: its author and title) and were cleaned."""
         payload = _payload(row)
         if payload is None:
-            return None
-        new, learnt, changed = erase(payload, person)
+            return None, 0
+        new, learnt, changed = erase(payload, subject.person)
         if not changed:
-            return None
+            return None, 0
         sender = payload.get("sender") if isinstance(payload, dict) else None
         theirs = isinstance(sender, dict) and (
             sender.get("id") in learnt.github_ids or str(sender.get("login", "")).lower() in learnt.logins
@@ -269,13 +272,28 @@ class PersonalData:
         row_id = str(row["$id"])
         if theirs and row.get("status") in UNPROCESSED:
             self.store.delete(deliveries.NAME, row_id)
-            return "deleted"
+            return "deleted", 0
+        others = 0 if theirs else self._erase_in_others_rows(str(row.get("delivery_id") or ""), subject, learnt)
         sender_erased = str(row.get("sender_login") or "").lower() in learnt.logins
         body = json.dumps(new, separators=(",", ":"), ensure_ascii=False)
         self.store.update(
             deliveries.NAME, row_id, deliveries.erased_changes(row, body, self.clock(), sender_erased=sender_erased)
         )
-        return "erased"
+        return "erased", others
+
+    def _erase_in_others_rows(self, delivery_id: str, subject: Subject, person: Person) -> int:
+        """The activity rows a delivery wrote for someone else, without the person in their title and details."""
+        if not delivery_id:
+            return 0
+        count = 0
+        for row in self.store.iterate(activities.NAME, [Query.equal("delivery_id", delivery_id)]):
+            if row.get("user_id") in subject.user_ids:
+                continue  # theirs: deleted whole later
+            changes = activities.erased_columns(row, lambda text: erase_text(text, person))
+            if changes:
+                self.store.update(activities.NAME, str(row["$id"]), changes)
+                count += 1
+        return count
 
     def _forget_senders(self, person: Person) -> int:
         """``sender_login`` of deliveries without a body (purged, ignored) that still name them."""

@@ -8,7 +8,7 @@ the leaderboard's scans of every row; never raises).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -89,6 +89,24 @@ def carbon_columns(carbon: CarbonResult | Activity) -> Row:
         "calculation_id": carbon.calculation_id,
         "calculated_at": to_iso(carbon.calculated_at) if carbon.calculated_at else None,
     }
+
+
+def erased_columns(row: Mapping[str, Any], erase: Callable[[str], str]) -> Row:
+    """The ``title`` and ``details`` of a row with ``erase`` applied to their text (someone's name taken out);
+    empty when nothing changes."""
+    out: Row = {}
+    title = row.get("title")
+    if isinstance(title, str) and erase(title) != title:
+        out["title"] = erase(title)
+    try:
+        details = json.loads(row.get("details") or "{}")
+    except (json.JSONDecodeError, TypeError):
+        details = {}
+    if isinstance(details, dict):
+        cleaned = {k: erase(v) if isinstance(v, str) else v for k, v in details.items()}
+        if cleaned != details:
+            out["details"] = _details_json(cleaned)
+    return out
 
 
 def from_row(row: Mapping[str, Any]) -> Activity:

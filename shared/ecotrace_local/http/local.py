@@ -1,5 +1,6 @@
 """The local-only routes (``/v1/_local/faults``, ``/v1/_local/requests``): fault injection and the request log,
-for the project key only (see ``faults.py``)."""
+for the project key only (see ``faults.py``); ``/v1/_local/realtime``: the realtime hub's subscriber counts, for
+any key of the project, execution keys included (the ``health`` action of api-integrations shows them)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ..errors import argument_invalid
+from ..errors import argument_invalid, user_unauthorized
+from ..runtime.realtime import RealtimeHub
 from .auth import require_project_key
 from .endpoint import Ctx, empty_response
 from .faults import Faults, RequestLog
@@ -53,3 +55,9 @@ def list_requests(ctx: Ctx, request_log: RequestLog) -> dict[str, Any]:
     require_project_key(ctx.caller)
     entries = [{"method": e.method, "path": e.path, "status": e.status} for e in request_log]
     return {"total": len(entries), "requests": entries}
+
+
+def realtime_counts(ctx: Ctx, hub: RealtimeHub) -> dict[str, Any]:
+    if not ctx.caller.is_key:
+        raise user_unauthorized()
+    return hub.counts()

@@ -56,6 +56,7 @@ ROUTES: list[BaseRoute] = [
     Route("/v1/_local/faults", endpoint(local.clear_faults), methods=["DELETE"]),
     Route("/v1/_local/faults", endpoint(local.list_faults), methods=["GET"]),
     Route("/v1/_local/requests", endpoint(local.list_requests), methods=["GET"]),
+    Route("/v1/_local/realtime", endpoint(local.realtime_counts), methods=["GET"]),
     # Functions: executions and function domains
     Route(EXECUTIONS, endpoint(functions.create_execution), methods=["POST"]),
     Route(EXECUTIONS, endpoint(functions.list_executions), methods=["GET"]),

@@ -208,6 +208,18 @@ class RealtimeHub:
         with self._lock:
             return list(self._connections)
 
+    def counts(self) -> dict[str, Any]:
+        """Open connections, their subscriptions, and connections per subscribed channel (health figures)."""
+        channels: dict[str, int] = {}
+        subscriptions = 0
+        connections = self.connections()
+        for connection in connections:
+            with connection.lock:
+                subscriptions += len(connection.subscriptions)
+            for channel in connection.all_channels():
+                channels[channel] = channels.get(channel, 0) + 1
+        return {"connections": len(connections), "subscriptions": subscriptions, "channels": channels}
+
     def _publish(self, channels: list[str], roles: frozenset[str], data: dict[str, Any]) -> int:
         payload = data["payload"]
         wanted = set(channels)

@@ -26,7 +26,7 @@ TABLES = {t["$id"]: t for t in SCHEMA["tables"]}
 # Tables whose rows belong to one person (the code grants that person's account read on each row).
 OWNED = ("users", "activities", "calculations", "user_stats")
 # Tables no client reads at all.
-BACKEND_ONLY = ("emission_factors", "webhook_deliveries")
+BACKEND_ONLY = ("emission_factors", "webhook_deliveries", "rate_limits")
 
 
 def _value(column: dict[str, Any]) -> Any:
@@ -53,10 +53,12 @@ def minimal_row(table_id: str) -> dict[str, Any]:
 def changed_row(table_id: str) -> dict[str, Any]:
     """A real change (Appwrite lets an update that changes nothing through on read permission alone)."""
     data = minimal_row(table_id)
-    column = next(
-        c for c in TABLES[table_id]["columns"] if c.get("required") and c["type"] == "string" and not c.get("elements")
-    )
-    data[column["key"]] = "changed"
+    required = [c for c in TABLES[table_id]["columns"] if c.get("required")]
+    text = [c for c in required if c["type"] == "string" and not c.get("elements")]
+    if text:
+        data[text[0]["key"]] = "changed"
+    else:  # a table of counters and times only (rate_limits)
+        data[next(c for c in required if c["type"] == "datetime")["key"]] = "2026-03-02T12:00:00.000+00:00"
     return data
 
 

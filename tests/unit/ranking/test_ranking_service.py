@@ -234,3 +234,14 @@ def test_a_user_labelled_a_bot_in_the_users_table_is_not_ranked(store: MemorySto
     result = run(store, periods=(PeriodType.DAILY,))
     assert board(store, "daily", "2026-11-25") == [(1, "gh_1")]
     assert result.periods[0].bot_activities_skipped == 4  # gh_3's two, and gh_2's two by its users row
+
+
+def test_people_who_opted_out_are_not_ranked_and_their_entries_go(store: MemoryStore) -> None:
+    run(store)
+    store.seed("users", "gh_2", {"github_id": "2", "username": "dev2", "leaderboard_visible": False})
+    store.seed("users", "gh_1", {"github_id": "1", "username": "dev1", "leaderboard_visible": True})
+    result = run(store)
+    assert board(store, "daily", "2026-11-25") == [(1, "gh_1")]
+    assert board(store, "all_time", "all") == [(1, "gh_5"), (2, "gh_1"), (3, "gh_4")]
+    assert not any(r["user_id"] == "gh_2" for r in store.tables["leaderboards"].values())
+    assert result.rows_removed == 4  # gh_2's daily, weekly, monthly and all-time entries
