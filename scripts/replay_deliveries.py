@@ -26,25 +26,17 @@ import os
 import sys
 from collections.abc import Mapping
 
-from ecotrace.adapters.appwrite_store import AppwriteStore, make_client
 from ecotrace.adapters.github_api import GitHubApi, failed_deliveries
+from ecotrace.entrypoints.operator import script_settings, script_store
 from ecotrace.entrypoints.webhook import ingest_for
 from ecotrace.errors import EcoTraceError
 from ecotrace.ports import Row, Store
 from ecotrace.services.ingest import DeliveryLedger, WebhookIngest
 from ecotrace.settings import Settings
 
-LOCAL_KEY = "ecotrace-local-dev-key"  # the local stack's documented development key
-
 
 def settings_from(env: Mapping[str, str]) -> Settings:
-    port = env.get("ECOTRACE_PORT", "8787")
-    merged = {
-        "APPWRITE_ENDPOINT": env.get("APPWRITE_ENDPOINT") or f"http://127.0.0.1:{port}/v1",
-        "APPWRITE_PROJECT_ID": env.get("APPWRITE_PROJECT_ID") or "ecotrace",
-        **{k: v for k, v in env.items() if k not in ("APPWRITE_FUNCTION_API_ENDPOINT", "APPWRITE_FUNCTION_PROJECT_ID")},
-    }
-    return Settings.from_env(merged)
+    return script_settings(env)
 
 
 def kept_deliveries(store: Store, limit: int) -> list[Row]:
@@ -110,8 +102,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
                 parser.error("--github needs GITHUB_TOKEN, --repo and --hook-id")
             api = GitHubApi(settings.github_token, base_url=env.get("GITHUB_API_URL", "https://api.github.com"))
             return 1 if redeliver_from_github(api, args.repo, args.hook_id, dry_run=args.dry_run) else 0
-        key = env.get("APPWRITE_API_KEY") or env.get("ECOTRACE_LOCAL_API_KEY") or LOCAL_KEY
-        store = AppwriteStore(make_client(settings.endpoint, settings.project_id, key), settings.database_id)
+        store = script_store(settings, env)
         rows = kept_deliveries(store, args.limit)
         print(f"{len(rows)} kept deliveries to replay")
         return 1 if replay_kept(ingest_for(settings, store), rows, dry_run=args.dry_run) else 0
