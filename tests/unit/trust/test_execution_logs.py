@@ -137,3 +137,15 @@ def test_warnings_logged_by_the_core_become_json_lines(
     only_line(context)
     logged = [json.loads(e) for e in context.errors]
     assert any(e["type"] == "log" and e["level"] == "warning" and "INSECURE" in e["message"] for e in logged)
+
+
+def test_a_rotation_without_an_end_is_said_in_every_executions_errors(
+    main_module: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET_PREVIOUS", "the-old-secret-value")
+    body = raw("push/with-new-branch.payload.json")
+    out, context = call(main_module, body, headers("push", body, secret="the-old-secret-value"))
+    assert out["statusCode"] == 401  # the previous secret is not accepted without an end time
+    logged = [json.loads(e) for e in context.errors]
+    assert any("GITHUB_WEBHOOK_SECRET_PREVIOUS_UNTIL" in e.get("message", "") for e in logged)
+    assert "the-old-secret-value" not in "".join(context.logs + context.errors)

@@ -46,6 +46,12 @@ _REFUSED = {  # what became of a delivery refused by the hook's rate limit
 }
 
 
+class KnownUsers(Protocol):
+    """Remembers a ``users`` row the ingest already read, for the carbon step's profile location."""
+
+    def remember(self, user_id: str, row: Row | None) -> None: ...
+
+
 class CommitEnricher(Protocol):
     """Fills in real line counts for new commit activities (``lines_estimated=False`` where it could)."""
 
@@ -66,10 +72,12 @@ class WebhookIngest:
         enricher: CommitEnricher | None = None,
         lease_s: float = LEASE_S,
         limiter: RateLimiter | None = None,
+        known_users: KnownUsers | None = None,
     ) -> None:
         self.store = store
         self._secrets = secret if isinstance(secret, WebhookSecrets) else WebhookSecrets(secret)
         self.limiter = limiter  # per-hook budget; None for replays (an operator's, not GitHub's, traffic)
+        self.known_users = known_users
         self.allow_unsigned = allow_unsigned
         self.clock = clock
         self.carbon = carbon
@@ -180,6 +188,8 @@ class WebhookIngest:
         wanted = [a.id for a in extraction.activities] + [link.run_row_id for link in extraction.run_links]
         existing = self.store.get_many(activities.NAME, wanted)
         user_row = self.store.get(users.NAME, actor.user_id)
+        if self.known_users is not None:
+            self.known_users.remember(actor.user_id, user_row)
         stats: dict[str, Row | None] = {actor.user_id: self.store.get(user_stats.NAME, actor.user_id)}
         has_new = bool(new_activities(extraction, existing))
         for run in account_runs(extraction, existing, has_new=has_new).uncounted:  # their owners' totals change
