@@ -216,7 +216,7 @@ class PersonalData:
         started = self.monotonic()
         removed: dict[str, int] = {}
         bodies = {"scanned": 0, "erased": 0, "deleted": 0, "others_activities_erased": 0}
-        while index < len(phases) and not self._out_of_time(started):
+        while index < len(phases):  # at least one step per call, so every call makes progress
             phase = phases[index]
             finished = True
             if phase == "aggregates":
@@ -241,6 +241,8 @@ class PersonalData:
                 finished = count < MAX_BATCH
             if finished:
                 index, after = index + 1, None
+            if self._out_of_time(started):
+                break
         done = index >= len(phases)
         return {
             "ok": True,
@@ -276,9 +278,11 @@ class PersonalData:
         others = 0 if theirs else self._erase_in_others_rows(str(row.get("delivery_id") or ""), subject, learnt)
         sender_erased = str(row.get("sender_login") or "").lower() in learnt.logins
         body = json.dumps(new, separators=(",", ":"), ensure_ascii=False)
-        self.store.update(
-            deliveries.NAME, row_id, deliveries.erased_changes(row, body, self.clock(), sender_erased=sender_erased)
-        )
+        changes = deliveries.erased_changes(row, body, self.clock(), sender_erased=sender_erased)
+        repo = row.get("repo_full_name")
+        if isinstance(repo, str) and erase_text(repo, learnt) != repo:  # their own repository: named by its path
+            changes["repo_full_name"] = erase_text(repo, learnt)
+        self.store.update(deliveries.NAME, row_id, changes)
         return "erased", others
 
     def _erase_in_others_rows(self, delivery_id: str, subject: Subject, person: Person) -> int:

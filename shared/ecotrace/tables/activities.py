@@ -92,12 +92,13 @@ def carbon_columns(carbon: CarbonResult | Activity) -> Row:
 
 
 def erased_columns(row: Mapping[str, Any], erase: Callable[[str], str]) -> Row:
-    """The ``title`` and ``details`` of a row with ``erase`` applied to their text (someone's name taken out);
-    empty when nothing changes."""
+    """The ``title``, ``repo_full_name`` and ``details`` of a row with ``erase`` applied to their text (someone's
+    name taken out); empty when nothing changes."""
     out: Row = {}
-    title = row.get("title")
-    if isinstance(title, str) and erase(title) != title:
-        out["title"] = erase(title)
+    for column in ("title", "repo_full_name"):
+        text = row.get(column)
+        if isinstance(text, str) and erase(text) != text:
+            out[column] = erase(text)
     try:
         details = json.loads(row.get("details") or "{}")
     except (json.JSONDecodeError, TypeError):
