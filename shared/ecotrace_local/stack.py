@@ -25,10 +25,12 @@ from .http.faults import Faults, RequestLog
 from .runtime.functions import FunctionsService
 from .runtime.realtime import RealtimeHub
 from .runtime.specs import load_specs
+from .storage.accounts import Accounts
 from .storage.credentials import Credentials
 from .storage.database import Database
 from .storage.rows import Rows
 from .storage.schema import Schema
+from .storage.sessions import DEFAULT_SESSION_DURATION_S, Sessions
 from .storage.transactions import Transactions
 from .storage.users import Users
 
@@ -93,6 +95,7 @@ class StackConfig:
     # Variables every function sees (Appwrite function variables): from the environment and .env.
     function_env: dict[str, str] = field(default_factory=dict)
     run_schedules: bool = True
+    session_duration_s: int = DEFAULT_SESSION_DURATION_S  # how long an account session lasts (Appwrite: one year)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, root: Path | None = None) -> StackConfig:
@@ -108,6 +111,7 @@ class StackConfig:
             jwt_secret=merged.get("ECOTRACE_LOCAL_JWT_SECRET", "ecotrace-local-jwt-secret-dev-only-0001"),
             function_env={k: v for k, v in merged.items() if not k.startswith("APPWRITE_")},
             run_schedules=merged.get("ECOTRACE_RUN_SCHEDULES", "1") != "0",
+            session_duration_s=int(merged.get("ECOTRACE_SESSION_DURATION_S", str(DEFAULT_SESSION_DURATION_S))),
         )
 
     @property
@@ -150,6 +154,8 @@ class LocalStack:
         self.db = Database(config.db_path, self.schema, self.bus)
         try:
             self.users = Users(self.db)
+            self.sessions = Sessions(self.db, config.session_duration_s)
+            self.accounts = Accounts(self.users, self.sessions)
             self.transactions = Transactions(self.db)
             self.rows = Rows(self.db, self.transactions)
             self.credentials = Credentials(config.project_id, config.api_key, config.jwt_secret)
@@ -172,6 +178,8 @@ class LocalStack:
                     self.rows,
                     self.transactions,
                     self.users,
+                    self.sessions,
+                    self.accounts,
                     self.credentials,
                     self.functions,
                     self.realtime,
@@ -205,6 +213,7 @@ class LocalStack:
         """Empty every table, user and transaction; drop faults and the request log (between tests)."""
         self.db.clear_rows()
         self.users.clear()
+        self.sessions.clear()
         self.transactions.clear()
         self.faults.clear()
         self.request_log.clear()

@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from ..storage.credentials import Credentials
+from ..storage.sessions import Sessions
 from ..storage.users import Users
 from .auth import Callers
 from .endpoint import Endpoint, Services
@@ -45,7 +46,8 @@ def create_app(
     registry = list(services)
     lookup = Services(registry)
     if Credentials in lookup and Users in lookup:
-        registry.append(Callers(lookup.get(Credentials), lookup.get(Users)))  # caller resolution (auth.py)
+        sessions = lookup.get(Sessions) if Sessions in lookup else None
+        registry.append(Callers(lookup.get(Credentials), lookup.get(Users), sessions))  # caller resolution (auth.py)
         lookup = Services(registry)
     missing = sorted(
         {f"{e.handler.__module__}.{e.handler.__qualname__} needs {kind.__name__}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from . import functions, health, local, realtime, rows, tables, transactions, users
+from . import account, functions, health, local, realtime, rows, tables, transactions, users
 from .endpoint import endpoint, websocket
 
 TABLE = "/v1/tablesdb/{databaseId}/tables/{tableId}"
@@ -41,13 +41,28 @@ ROUTES: list[BaseRoute] = [
     Route(TABLE + "/rows/{rowId}", endpoint(rows.delete_row), methods=["DELETE"]),
     Route(TABLE + "/rows/{rowId}/{column}/increment", endpoint(rows.increment_column), methods=["PATCH"]),
     Route(TABLE + "/rows/{rowId}/{column}/decrement", endpoint(rows.decrement_column), methods=["PATCH"]),
-    # Users, account, health
+    # Users (API key)
+    Route("/v1/users", endpoint(users.list_users), methods=["GET"]),
     Route("/v1/users", endpoint(users.create_user), methods=["POST"]),
     Route("/v1/users/{userId}", endpoint(users.get_user), methods=["GET"]),
     Route("/v1/users/{userId}/jwts", endpoint(users.create_user_jwt), methods=["POST"]),
-    Route("/v1/account", endpoint(users.get_account), methods=["GET"]),
-    Route("/v1/account/jwts", endpoint(users.create_account_jwt), methods=["POST"]),
-    Route("/v1/account/jwt", endpoint(users.create_account_jwt), methods=["POST"]),
+    # Account (the signed-in user): sign-up, sessions, JWTs, prefs
+    Route("/v1/account", endpoint(account.get_account), methods=["GET"]),
+    Route("/v1/account", endpoint(account.create_account), methods=["POST"]),
+    Route("/v1/account/prefs", endpoint(account.get_prefs), methods=["GET"]),
+    Route("/v1/account/prefs", endpoint(account.update_prefs), methods=["PATCH"]),
+    Route("/v1/account/identities", endpoint(account.list_identities), methods=["GET"]),
+    Route("/v1/account/jwts", endpoint(account.create_account_jwt), methods=["POST"]),
+    Route("/v1/account/jwt", endpoint(account.create_account_jwt), methods=["POST"]),
+    Route("/v1/account/sessions", endpoint(account.list_sessions), methods=["GET"]),
+    Route("/v1/account/sessions", endpoint(account.create_email_session), methods=["POST"]),
+    Route("/v1/account/sessions", endpoint(account.delete_sessions), methods=["DELETE"]),
+    Route("/v1/account/sessions/email", endpoint(account.create_email_session), methods=["POST"]),
+    Route("/v1/account/sessions/anonymous", endpoint(account.create_anonymous_session), methods=["POST"]),
+    Route("/v1/account/sessions/token", endpoint(account.create_token_session), methods=["POST"]),
+    Route("/v1/account/sessions/{sessionId}", endpoint(account.get_session), methods=["GET"]),
+    Route("/v1/account/sessions/{sessionId}", endpoint(account.delete_session), methods=["DELETE"]),
+    # Health
     Route("/v1/health", endpoint(health.health), methods=["GET"]),
     Route("/v1/health/version", endpoint(health.version, project=False), methods=["GET"]),
     Route("/v1/ping", endpoint(health.ping, project=False), methods=["GET"]),

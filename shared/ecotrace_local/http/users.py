@@ -1,29 +1,61 @@
-"""Users and user JWTs (Appwrite's ``Users`` service subset) and ``/v1/account`` for JWT callers."""
+"""Users and user JWTs (Appwrite's ``Users`` service subset, API key callers). The signed-in user's own account is
+``account.py``."""
 
 from __future__ import annotations
 
-import re
+import json
 from typing import Any
 
-from ..errors import AppwriteError, argument_invalid
-from ..storage.access import missing_scopes, require_scope
+from ..errors import argument_invalid
+from ..storage.access import require_scope
+from ..storage.accounts import EMAIL_RE
 from ..storage.credentials import Credentials
+from ..storage.passwords import check_password, hash_password
+from ..storage.queries import query_invalid
 from ..storage.users import Users, user_not_found
 from .endpoint import Ctx, check_custom_id, check_uid
-
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def create_user(ctx: Ctx, users: Users) -> tuple[int, Any]:
     require_scope(ctx.caller, "users.write")
     user_id = check_custom_id("userId", ctx.param("userId"))
     email = ctx.param("email")
-    if email is not None and (not isinstance(email, str) or not _EMAIL_RE.match(email)):
+    if email is not None and (not isinstance(email, str) or not EMAIL_RE.match(email)):
         raise argument_invalid("email", "Value must be a valid email address")
     name = ctx.param("name") or ""
     if not isinstance(name, str) or len(name) > 128:
         raise argument_invalid("name", "Value must be a valid string and at least 1 chars and no longer than 128 chars")
-    return 201, users.create(user_id, email, name)
+    password = ctx.param("password")
+    password_hash = hash_password(check_password(password)) if password is not None else None
+    return 201, users.create(user_id, email, name, password_hash=password_hash)
+
+
+def _page_queries(raw: Any) -> tuple[int, int]:
+    """``limit`` and ``offset`` of a listing's ``queries`` (JSON strings); other methods are refused."""
+    limit, offset = 25, 0
+    for item in raw if isinstance(raw, list) else []:
+        try:
+            query = json.loads(item) if isinstance(item, str) else item
+            method, values = query["method"], query.get("values") or []
+            number = int(values[0])
+        except (ValueError, TypeError, KeyError, IndexError):
+            raise query_invalid(f"Invalid query: {item}") from None
+        if method == "limit" and 0 <= number <= 5000:
+            limit = number
+        elif method == "offset" and number >= 0:
+            offset = number
+        else:
+            raise query_invalid(f"Invalid query: {item}")
+    return limit, offset
+
+
+def list_users(ctx: Ctx, users: Users) -> dict[str, Any]:
+    """``GET /v1/users`` ``{total, users}`` oldest first; ``queries`` limit/offset and ``search``."""
+    require_scope(ctx.caller, "users.read")
+    limit, offset = _page_queries(ctx.param("queries"))
+    search = ctx.param("search") or ""
+    total, page = users.page(limit, offset, search if isinstance(search, str) else "")
+    return {"total": total, "users": page}
 
 
 def get_user(ctx: Ctx, users: Users) -> dict[str, Any]:
@@ -45,20 +77,3 @@ def create_user_jwt(ctx: Ctx, users: Users, credentials: Credentials) -> tuple[i
     if isinstance(duration, bool) or not isinstance(duration, int) or not 0 <= duration <= 3600:
         raise argument_invalid("duration", "Value must be a valid range between 0 and 3,600")
     return 201, {"jwt": credentials.mint_user_jwt(user_id, duration)}
-
-
-def get_account(ctx: Ctx, users: Users) -> dict[str, Any]:
-    """``GET /v1/account``: the signed-in user (here: a JWT caller)."""
-    if ctx.caller.kind != "user" or ctx.caller.user_id is None:
-        raise missing_scopes(ctx.caller, ["account"])
-    user = users.get(ctx.caller.user_id)
-    if user is None:
-        raise user_not_found()
-    return user
-
-
-def create_account_jwt(ctx: Ctx) -> Any:
-    """``POST /v1/account/jwts`` needs a session; the emulator has none, and a JWT may not mint another."""
-    if ctx.caller.kind != "user":
-        raise missing_scopes(ctx.caller, ["account"])
-    raise AppwriteError(403, "user_jwt_creation_denied", "Cannot create a JWT using a JWT.")

@@ -16,7 +16,9 @@ from typing import Any
 from ..errors import AppwriteError, argument_invalid
 from .schema import TableSchema, roles_for
 
-GUEST_SCOPES = frozenset({"rows.read", "rows.write", "documents.read", "documents.write", "executions.write"})
+GUEST_SCOPES = frozenset(
+    {"rows.read", "rows.write", "documents.read", "documents.write", "executions.write", "sessions.write"}
+)
 USER_SCOPES = GUEST_SCOPES | {"account", "executions.read", "teams.read", "teams.write"}
 ROW_PERMISSION_TYPES = ("read", "update", "delete", "write")
 
@@ -28,6 +30,8 @@ class Caller:
     roles: frozenset[str]
     scopes: frozenset[str] | None  # None = the full project key
     role_list: tuple[str, ...] = ()  # roles in Appwrite's order (for error messages)
+    session_id: str | None = None  # a user signed in with a session (cookie, X-Appwrite-Session, fallback)
+    via_jwt: bool = False  # a user authenticated with a JWT
 
     @property
     def is_key(self) -> bool:
@@ -75,9 +79,18 @@ def user_roles(user: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(roles)
 
 
-def caller_for_user(user: Mapping[str, Any]) -> Caller:
+def caller_for_user(user: Mapping[str, Any], *, session_id: str | None = None, via_jwt: bool = False) -> Caller:
+    """A signed-in user: the same roles and scopes whether the request carried a session or a JWT."""
     roles = user_roles(user)
-    return Caller(kind="user", user_id=str(user["$id"]), roles=frozenset(roles), scopes=USER_SCOPES, role_list=roles)
+    return Caller(
+        kind="user",
+        user_id=str(user["$id"]),
+        roles=frozenset(roles),
+        scopes=USER_SCOPES,
+        role_list=roles,
+        session_id=session_id,
+        via_jwt=via_jwt,
+    )
 
 
 # ------------------------------------------------------------------------------------ permissions
