@@ -3,6 +3,7 @@
 
 - ``?project=`` must name this project, else ``error`` 1008 and close 1008;
 - ``?jwt=`` (or the ``x-appwrite-jwt`` header) authenticates as that user; a bad JWT -> ``error`` 401 and close;
+  a session cookie on the upgrade and the ``authentication`` message sign a session user in (``realtime_auth.py``);
 - ``channels[]`` in the URL subscribe at once (older clients); then the connection is the hub's until it closes.
 """
 
@@ -12,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import secrets
-from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -27,15 +27,9 @@ from ..runtime.realtime import (
     frame,
     handle_message,
 )
-from ..storage.access import GUEST, Caller
 from ..storage.users import Users
 from .auth import Callers
-
-
-def _user_json(users: Users, caller: Caller) -> dict[str, Any] | None:
-    if caller.kind != "user" or not caller.user_id:
-        return None
-    return users.get(caller.user_id)
+from .realtime_auth import authenticate, caller_on_upgrade, user_json
 
 
 async def realtime_socket(websocket: WebSocket, realtime: RealtimeHub, callers: Callers, users: Users) -> None:
@@ -45,15 +39,12 @@ async def realtime_socket(websocket: WebSocket, realtime: RealtimeHub, callers: 
         await websocket.send_json(error_frame(CLOSE_POLICY_VIOLATION, "Missing or unknown project ID"))
         await websocket.close(CLOSE_POLICY_VIOLATION)
         return
-    caller = GUEST
-    token = params.get("jwt") or websocket.headers.get("x-appwrite-jwt")
-    if token:
-        try:
-            caller = callers.from_jwt(token)
-        except AppwriteError as exc:
-            await websocket.send_json(error_frame(exc.status, exc.message))
-            await websocket.close(CLOSE_POLICY_VIOLATION)
-            return
+    try:
+        caller = await asyncio.to_thread(caller_on_upgrade, callers, websocket.headers, params)
+    except AppwriteError as exc:
+        await websocket.send_json(error_frame(exc.status, exc.message))
+        await websocket.close(CLOSE_POLICY_VIOLATION)
+        return
     connection = Connection(asyncio.get_running_loop(), caller)
     url_channels = params.getlist("channels[]") or params.getlist("channels")
     if url_channels:
@@ -68,7 +59,7 @@ async def realtime_socket(websocket: WebSocket, realtime: RealtimeHub, callers: 
                 {
                     "channels": connection.all_channels(),
                     "subscriptions": list(connection.subscriptions),
-                    "user": _user_json(users, caller),
+                    "user": user_json(users, caller),
                 },
             )
         )
@@ -85,7 +76,10 @@ async def realtime_socket(websocket: WebSocket, realtime: RealtimeHub, callers: 
             if text is None:
                 raw = message.get("bytes") or b""
                 text = raw.decode("utf-8", errors="replace")
-            connection.push(handle_message(connection, text))
+            answer = None
+            if '"authentication"' in text:  # sessions are read from SQLite: off the event loop
+                answer = await asyncio.to_thread(authenticate, connection, text, callers, users)
+            connection.push(answer if answer is not None else handle_message(connection, text))
     except WebSocketDisconnect:
         pass
     finally:

@@ -15,8 +15,8 @@ finished executions to connections (reference: appwrite-rest.md section 7, appwr
 Subscription ``queries`` (Appwrite query JSON strings) narrow a subscription to payloads matching all of them;
 the comparison and null filters are supported, any other query makes the subscribe message an error 1003.
 
-Not reproduced: the ``authentication`` message (session cookies) is answered "Session is not valid." (the local
-stack signs users in with JWTs).
+The ``authentication`` message (a session) is answered by ``http/realtime_auth.py``, which knows sessions; here
+it is "Session is not valid.".
 
 Threading: the database publishes from whatever thread committed; frames are handed to each connection's asyncio
 loop with ``loop.call_soon_threadsafe`` and sent by one writer task per connection.
