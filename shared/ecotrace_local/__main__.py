@@ -44,6 +44,8 @@ def banner(config: StackConfig) -> str:
         f"  API key         {config.api_key}  ({key_source}; local use only)",
         f"  SQLite          {config.db_path}",
         f"  Realtime        ws://{config.host}:{config.port}/v1/realtime?project={config.project_id}",
+        f"  Dashboard       {base}/  (sign in with e-mail, or GitHub through the local stand-in)",
+        f"  GitHub stand-in {base}/_github  (demo identities; REST {config.standin_api_url})",
         "  Functions:",
     ]
     for function in config.appwrite_json().get("functions", []):
@@ -76,8 +78,6 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:  # no appwrite.json, a bad ECOTRACE_PORT, broken JSON
         print(f"Cannot start the local stack: {exc}", file=sys.stderr)
         return 2
-    for notice in apply_dev_defaults(config):
-        print(f"WARNING: {notice}", file=sys.stderr)
     if not is_loopback(config.host):
         if os.environ.get("ECOTRACE_ALLOW_REMOTE") != "1":
             print(
@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     sock.listen(2048)  # connections made as soon as the banner shows wait in the backlog
     config.port = int(sock.getsockname()[1])  # the real port when ECOTRACE_PORT=0
+    for notice in apply_dev_defaults(config):  # after the port is known: the GitHub stand-in's URL names it
+        print(f"WARNING: {notice}", file=sys.stderr)
     stack = LocalStack(config)
     print(banner(config), flush=True)
     server = _Server(uvicorn.Config(stack.app, log_level="warning", ws="auto", timeout_graceful_shutdown=5))

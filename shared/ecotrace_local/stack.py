@@ -22,6 +22,8 @@ from starlette.applications import Starlette
 from .events import EventBus
 from .http.app import create_app
 from .http.faults import Faults, RequestLog
+from .http.github_oauth import GitHubOAuth
+from .http.github_standin import API_PREFIX, GitHubStandIn
 from .runtime.functions import FunctionsService
 from .runtime.realtime import RealtimeHub
 from .runtime.specs import load_specs
@@ -96,6 +98,11 @@ class StackConfig:
     function_env: dict[str, str] = field(default_factory=dict)
     run_schedules: bool = True
     session_duration_s: int = DEFAULT_SESSION_DURATION_S  # how long an account session lasts (Appwrite: one year)
+    # "Sign in with GitHub": the OAuth App; empty URLs = the local GitHub stand-in under /_github
+    github_client_id: str = "ecotrace-local"
+    github_client_secret: str = "ecotrace-local-github-secret"
+    github_url: str = ""
+    github_api_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, root: Path | None = None) -> StackConfig:
@@ -112,11 +119,24 @@ class StackConfig:
             function_env={k: v for k, v in merged.items() if not k.startswith("APPWRITE_")},
             run_schedules=merged.get("ECOTRACE_RUN_SCHEDULES", "1") != "0",
             session_duration_s=int(merged.get("ECOTRACE_SESSION_DURATION_S", str(DEFAULT_SESSION_DURATION_S))),
+            github_client_id=merged.get("ECOTRACE_GITHUB_CLIENT_ID", "ecotrace-local"),
+            github_client_secret=merged.get("ECOTRACE_GITHUB_CLIENT_SECRET", "ecotrace-local-github-secret"),
+            github_url=merged.get("ECOTRACE_GITHUB_URL", ""),
+            github_api_url=merged.get("ECOTRACE_GITHUB_API_URL", ""),
         )
 
     @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
     def endpoint(self) -> str:
-        return f"http://{self.host}:{self.port}/v1"
+        return f"{self.base_url}/v1"
+
+    @property
+    def standin_api_url(self) -> str:
+        """The GitHub stand-in's REST root (``GITHUB_API_URL`` for ``link_github_account``)."""
+        return self.base_url + API_PREFIX
 
     def appwrite_json(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads((self.root / "appwrite.json").read_text(encoding="utf-8"))
@@ -131,6 +151,11 @@ LOCAL_DEFAULT_WEBHOOK_SECRET = "ecotrace-local-webhook-secret"
 def apply_dev_defaults(config: StackConfig) -> list[str]:
     """Fill in local-only defaults for function variables that are unset; return one notice per default used."""
     notices = []
+    if not config.function_env.get("GITHUB_API_URL"):
+        config.function_env["GITHUB_API_URL"] = config.standin_api_url
+        notices.append(
+            f"GITHUB_API_URL is not set: link_github_account asks the local GitHub stand-in ({config.standin_api_url})."
+        )
     if not config.function_env.get("GITHUB_WEBHOOK_SECRET"):
         config.function_env["GITHUB_WEBHOOK_SECRET"] = LOCAL_DEFAULT_WEBHOOK_SECRET
         notices.append(
@@ -171,6 +196,14 @@ class LocalStack:
             )
             self.realtime = RealtimeHub(self.bus, legacy_databases=self.schema.legacy_databases)
             self.functions.add_listener(self.realtime.on_execution)  # finished executions reach realtime
+            self.github_standin = GitHubStandIn(config.github_client_id, config.github_client_secret, config.jwt_secret)
+            self.github_oauth = GitHubOAuth(
+                config.github_client_id,
+                config.github_client_secret,
+                server_base=config.base_url,
+                web_url=config.github_url,
+                api_url=config.github_api_url,
+            )
             self.faults = Faults()
             self.request_log = RequestLog()
             self.app: Starlette = create_app(
@@ -185,6 +218,8 @@ class LocalStack:
                     self.realtime,
                     self.faults,
                     self.request_log,
+                    self.github_standin,
+                    self.github_oauth,
                 ],
                 on_startup=self.start,
                 on_shutdown=self.stop,

@@ -17,7 +17,7 @@ from typing import Any
 
 import uvicorn
 
-from .stack import LocalStack, StackConfig
+from .stack import LocalStack, StackConfig, apply_dev_defaults
 
 START_TIMEOUT_S = 15.0
 
@@ -89,11 +89,14 @@ def run_stack(
     env: dict[str, str] | None = None,
     port: int = 0,
     appwrite_json: dict[str, Any] | None = None,
+    dev_defaults: bool = False,
 ) -> Iterator[StackHandle]:
     """Start the stack on 127.0.0.1 (``port=0``: any free port), yield a handle, stop it.
 
     ``root`` holds appwrite.json (``appwrite_json`` overrides it) and optionally ``.env``; settings come from
     ``env`` and that ``.env`` only, never from this process's environment, so tests do not depend on the shell.
+    ``dev_defaults``: what ``make dev`` fills in when unset (the GitHub stand-in as ``GITHUB_API_URL``, the local
+    webhook secret).
     """
     config = StackConfig.from_env(env if env is not None else {}, root=root)
     config.db_path = db_path
@@ -104,6 +107,8 @@ def run_stack(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((config.host, port))
     config.port = int(sock.getsockname()[1])  # before the stack is built: the functions' endpoint names it
+    if dev_defaults:
+        apply_dev_defaults(config)
     try:
         stack = LocalStack(config, appwrite_json=appwrite_json)
     except BaseException:

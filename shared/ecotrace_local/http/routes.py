@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from . import account, functions, health, local, realtime, rows, tables, transactions, users
+from . import account, functions, health, local, oauth2, realtime, rows, tables, transactions, users
+from . import github_standin as standin
 from .endpoint import endpoint, websocket
 
 TABLE = "/v1/tablesdb/{databaseId}/tables/{tableId}"
 TRANSACTIONS = "/v1/tablesdb/transactions"
 EXECUTIONS = "/v1/functions/{function_id}/executions"
 ANY_METHOD = sorted(functions.ALLOWED_METHODS)
+OAUTH2 = "/v1/account/sessions/oauth2"
+GITHUB_OAUTH = standin.PREFIX + "/login/oauth"
+GITHUB_API = standin.API_PREFIX
 
 ROUTES: list[BaseRoute] = [
     Route("/", endpoint(health.root, project=False), methods=["GET"]),
@@ -60,6 +64,10 @@ ROUTES: list[BaseRoute] = [
     Route("/v1/account/sessions/email", endpoint(account.create_email_session), methods=["POST"]),
     Route("/v1/account/sessions/anonymous", endpoint(account.create_anonymous_session), methods=["POST"]),
     Route("/v1/account/sessions/token", endpoint(account.create_token_session), methods=["POST"]),
+    Route(OAUTH2 + "/callback/{provider}/{projectId}", endpoint(oauth2.callback, project=False), methods=["GET"]),
+    Route(OAUTH2 + "/{provider}/redirect", endpoint(oauth2.redirect), methods=["GET"]),
+    Route(OAUTH2 + "/{provider}", endpoint(oauth2.start_session), methods=["GET"]),
+    Route("/v1/account/tokens/oauth2/{provider}", endpoint(oauth2.start_token), methods=["GET"]),
     Route("/v1/account/sessions/{sessionId}", endpoint(account.get_session), methods=["GET"]),
     Route("/v1/account/sessions/{sessionId}", endpoint(account.delete_session), methods=["DELETE"]),
     # Health
@@ -78,6 +86,12 @@ ROUTES: list[BaseRoute] = [
     Route(EXECUTIONS + "/{execution_id}", endpoint(functions.get_execution), methods=["GET"]),
     Route("/functions/{function_id}", endpoint(functions.function_domain), methods=ANY_METHOD),
     Route("/functions/{function_id}/{path:path}", endpoint(functions.function_domain), methods=ANY_METHOD),
+    # Local only: the GitHub stand-in (OAuth App flow and the REST calls sign-up makes)
+    Route(GITHUB_OAUTH + "/authorize", endpoint(standin.authorize_page, project=False), methods=["GET"]),
+    Route(GITHUB_OAUTH + "/authorize", endpoint(standin.authorize_choice, project=False), methods=["POST"]),
+    Route(GITHUB_OAUTH + "/access_token", endpoint(standin.access_token, project=False), methods=["POST"]),
+    Route(GITHUB_API + "/user", endpoint(standin.api_user, project=False), methods=["GET"]),
+    Route(GITHUB_API + "/user/emails", endpoint(standin.api_user_emails, project=False), methods=["GET"]),
     # Realtime
     WebSocketRoute("/v1/realtime", websocket(realtime.realtime_socket)),
 ]
