@@ -8,12 +8,28 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from . import account, functions, health, local, oauth2, realtime, rows, tables, transactions, users
+from . import (
+    account,
+    collections,
+    function_list,
+    functions,
+    health,
+    local,
+    oauth2,
+    realtime,
+    rows,
+    tables,
+    transactions,
+    users,
+)
 from . import github_standin as standin
 from .endpoint import endpoint, websocket
 
 TABLE = "/v1/tablesdb/{databaseId}/tables/{tableId}"
 TRANSACTIONS = "/v1/tablesdb/transactions"
+COLLECTION = "/v1/databases/{databaseId}/collections/{collectionId}"
+WRITES = ["POST", "PUT", "PATCH", "DELETE"]
+READ_ONLY = endpoint(tables.schema_is_read_only)
 EXECUTIONS = "/v1/functions/{function_id}/executions"
 ANY_METHOD = sorted(functions.ALLOWED_METHODS)
 OAUTH2 = "/v1/account/sessions/oauth2"
@@ -33,6 +49,10 @@ ROUTES: list[BaseRoute] = [
     Route("/v1/tablesdb/{databaseId}", endpoint(tables.get_database), methods=["GET"]),
     Route("/v1/tablesdb/{databaseId}/tables", endpoint(tables.list_tables), methods=["GET"]),
     Route(TABLE, endpoint(tables.get_table), methods=["GET"]),
+    Route(TABLE + "/columns", endpoint(tables.list_columns), methods=["GET"]),
+    Route(TABLE + "/columns/{key}", endpoint(tables.get_column), methods=["GET"]),
+    Route(TABLE + "/indexes", endpoint(tables.list_indexes), methods=["GET"]),
+    Route(TABLE + "/indexes/{key}", endpoint(tables.get_index), methods=["GET"]),
     Route(TABLE + "/rows", endpoint(rows.list_rows), methods=["GET"]),
     Route(TABLE + "/rows", endpoint(rows.create_rows), methods=["POST"]),
     Route(TABLE + "/rows", endpoint(rows.bulk_upsert), methods=["PUT"]),
@@ -45,6 +65,30 @@ ROUTES: list[BaseRoute] = [
     Route(TABLE + "/rows/{rowId}", endpoint(rows.delete_row), methods=["DELETE"]),
     Route(TABLE + "/rows/{rowId}/{column}/increment", endpoint(rows.increment_column), methods=["PATCH"]),
     Route(TABLE + "/rows/{rowId}/{column}/decrement", endpoint(rows.decrement_column), methods=["PATCH"]),
+    # The schema is appwrite.json's: every write to it is refused with a clear message
+    Route("/v1/tablesdb", READ_ONLY, methods=["POST"]),
+    Route("/v1/tablesdb/{databaseId}", READ_ONLY, methods=["PUT", "DELETE"]),
+    Route("/v1/tablesdb/{databaseId}/tables", READ_ONLY, methods=["POST"]),
+    Route(TABLE, READ_ONLY, methods=["PUT", "DELETE"]),
+    Route(TABLE + "/columns/{rest:path}", READ_ONLY, methods=WRITES),
+    Route(TABLE + "/indexes", READ_ONLY, methods=["POST"]),
+    Route(TABLE + "/indexes/{key}", READ_ONLY, methods=["DELETE"]),
+    # The same schema under the legacy Databases API names (appwrite-cli 12 reads columns and indexes there)
+    Route("/v1/databases", endpoint(collections.list_legacy_databases), methods=["GET"]),
+    Route("/v1/databases", READ_ONLY, methods=["POST"]),
+    Route("/v1/databases/{databaseId}", endpoint(collections.get_legacy_database), methods=["GET"]),
+    Route("/v1/databases/{databaseId}", READ_ONLY, methods=["PUT", "DELETE"]),
+    Route("/v1/databases/{databaseId}/collections", endpoint(collections.list_collections), methods=["GET"]),
+    Route("/v1/databases/{databaseId}/collections", READ_ONLY, methods=["POST"]),
+    Route(COLLECTION, endpoint(collections.get_collection), methods=["GET"]),
+    Route(COLLECTION, READ_ONLY, methods=["PUT", "DELETE"]),
+    Route(COLLECTION + "/attributes", endpoint(collections.list_attributes), methods=["GET"]),
+    Route(COLLECTION + "/attributes/{key}", endpoint(collections.get_attribute), methods=["GET"]),
+    Route(COLLECTION + "/attributes/{rest:path}", READ_ONLY, methods=WRITES),
+    Route(COLLECTION + "/indexes", endpoint(collections.list_collection_indexes), methods=["GET"]),
+    Route(COLLECTION + "/indexes", READ_ONLY, methods=["POST"]),
+    Route(COLLECTION + "/indexes/{key}", endpoint(collections.get_collection_index), methods=["GET"]),
+    Route(COLLECTION + "/indexes/{key}", READ_ONLY, methods=["DELETE"]),
     # Users (API key)
     Route("/v1/users", endpoint(users.list_users), methods=["GET"]),
     Route("/v1/users", endpoint(users.create_user), methods=["POST"]),
@@ -80,7 +124,9 @@ ROUTES: list[BaseRoute] = [
     Route("/v1/_local/faults", endpoint(local.list_faults), methods=["GET"]),
     Route("/v1/_local/requests", endpoint(local.list_requests), methods=["GET"]),
     Route("/v1/_local/realtime", endpoint(local.realtime_counts), methods=["GET"]),
-    # Functions: executions and function domains
+    # Functions: appwrite.json's functions, executions and function domains
+    Route("/v1/functions", endpoint(function_list.list_functions), methods=["GET"]),
+    Route("/v1/functions/{functionId}", endpoint(function_list.get_function), methods=["GET"]),
     Route(EXECUTIONS, endpoint(functions.create_execution), methods=["POST"]),
     Route(EXECUTIONS, endpoint(functions.list_executions), methods=["GET"]),
     Route(EXECUTIONS + "/{execution_id}", endpoint(functions.get_execution), methods=["GET"]),

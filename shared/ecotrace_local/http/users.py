@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..errors import argument_invalid
@@ -11,9 +10,9 @@ from ..storage.access import require_scope
 from ..storage.accounts import EMAIL_RE
 from ..storage.credentials import Credentials
 from ..storage.passwords import check_password, hash_password
-from ..storage.queries import query_invalid
 from ..storage.users import Users, user_not_found
 from .endpoint import Ctx, check_custom_id, check_uid
+from .listing import page_bounds
 
 
 def create_user(ctx: Ctx, users: Users) -> tuple[int, Any]:
@@ -30,29 +29,10 @@ def create_user(ctx: Ctx, users: Users) -> tuple[int, Any]:
     return 201, users.create(user_id, email, name, password_hash=password_hash)
 
 
-def _page_queries(raw: Any) -> tuple[int, int]:
-    """``limit`` and ``offset`` of a listing's ``queries`` (JSON strings); other methods are refused."""
-    limit, offset = 25, 0
-    for item in raw if isinstance(raw, list) else []:
-        try:
-            query = json.loads(item) if isinstance(item, str) else item
-            method, values = query["method"], query.get("values") or []
-            number = int(values[0])
-        except (ValueError, TypeError, KeyError, IndexError):
-            raise query_invalid(f"Invalid query: {item}") from None
-        if method == "limit" and 0 <= number <= 5000:
-            limit = number
-        elif method == "offset" and number >= 0:
-            offset = number
-        else:
-            raise query_invalid(f"Invalid query: {item}")
-    return limit, offset
-
-
 def list_users(ctx: Ctx, users: Users) -> dict[str, Any]:
     """``GET /v1/users`` ``{total, users}`` oldest first; ``queries`` limit/offset and ``search``."""
     require_scope(ctx.caller, "users.read")
-    limit, offset = _page_queries(ctx.param("queries"))
+    limit, offset = page_bounds(ctx.param("queries"))
     search = ctx.param("search") or ""
     total, page = users.page(limit, offset, search if isinstance(search, str) else "")
     return {"total": total, "users": page}

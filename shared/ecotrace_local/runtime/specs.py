@@ -21,6 +21,9 @@ class FunctionSpec:
     schedule: str = ""
     scopes: tuple[str, ...] = ()
     enabled: bool = True
+    logging: bool = True
+    commands: str = ""
+    specification: str = ""
 
     @classmethod
     def from_appwrite_json(cls, data: Mapping[str, Any]) -> FunctionSpec:
@@ -37,6 +40,9 @@ class FunctionSpec:
             schedule=str(data.get("schedule") or ""),
             scopes=tuple(str(s) for s in data.get("scopes", [])),
             enabled=bool(data.get("enabled", True)),
+            logging=bool(data.get("logging", True)),
+            commands=str(data.get("commands") or ""),
+            specification=str(data.get("specification") or ""),
         )
 
 
