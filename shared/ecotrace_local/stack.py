@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 
 from .events import EventBus
 from .http.app import create_app
+from .http.dashboard import DashboardFiles
 from .http.faults import Faults, RequestLog
 from .http.github_oauth import GitHubOAuth
 from .http.github_standin import API_PREFIX, GitHubStandIn
@@ -220,6 +221,7 @@ class LocalStack:
                     self.request_log,
                     self.github_standin,
                     self.github_oauth,
+                    DashboardFiles(config.root),
                 ],
                 on_startup=self.start,
                 on_shutdown=self.stop,

@@ -1,4 +1,4 @@
-"""``/`` (what this server is), ``/v1/health``, ``/v1/health/version`` and ``/v1/ping``."""
+"""What this server is (``about``, served at ``/`` by ``dashboard.py``), ``/v1/health``, ``/v1/health/version`` and ``/v1/ping``."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from .auth import Callers, project_from, project_not_found
 from .endpoint import Ctx
 
 
-def root(ctx: Ctx) -> dict[str, Any]:
-    return {"name": "ecotrace-local", "endpoint": "/v1", "version": APPWRITE_VERSION}
+def about() -> dict[str, Any]:
+    """What this server is (``GET /`` for anything but a browser, which gets the dashboard)."""
+    return {"name": "ecotrace-local", "endpoint": "/v1", "version": APPWRITE_VERSION, "dashboard": "/"}
+
 
 
 def health(ctx: Ctx) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from . import (
     account,
     collections,
+    dashboard,
     function_list,
     functions,
     health,
@@ -37,7 +38,8 @@ GITHUB_OAUTH = standin.PREFIX + "/login/oauth"
 GITHUB_API = standin.API_PREFIX
 
 ROUTES: list[BaseRoute] = [
-    Route("/", endpoint(health.root, project=False), methods=["GET"]),
+    Route("/", endpoint(dashboard.home, project=False), methods=["GET"]),
+    Route("/dashboard/{name:path}", endpoint(dashboard.asset, project=False), methods=["GET"]),
     # TablesDB: databases, transactions, tables, rows
     Route("/v1/tablesdb", endpoint(tables.list_databases), methods=["GET"]),
     Route(TRANSACTIONS, endpoint(transactions.list_transactions), methods=["GET"]),
