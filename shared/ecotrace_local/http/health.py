@@ -1,4 +1,5 @@
-"""What this server is (``about``, served at ``/`` by ``dashboard.py``), ``/v1/health``, ``/v1/health/version`` and ``/v1/ping``."""
+"""What this server is (``about``, served at ``/`` by ``dashboard.py``), ``/v1/health``, ``/v1/health/version``
+and ``/v1/ping``."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from .endpoint import Ctx
 def about() -> dict[str, Any]:
     """What this server is (``GET /`` for anything but a browser, which gets the dashboard)."""
     return {"name": "ecotrace-local", "endpoint": "/v1", "version": APPWRITE_VERSION, "dashboard": "/"}
-
 
 
 def health(ctx: Ctx) -> dict[str, Any]:
