@@ -65,9 +65,9 @@ def test_push_tables_twice_changes_nothing_and_pull_gives_the_same_tables(stack:
     assert json.loads(config.read_text())["endpoint"] == stack.endpoint
     code, out = appwrite(stack, project, "pull", "tables", "--all")
     assert code == 0, out
-    assert "Successfully pulled 7 tables" in out
-    pulled = json.loads(config.read_text())
     expected = json.loads((ROOT / "appwrite.json").read_text())
+    assert f"Successfully pulled {len(expected['tables'])} tables" in out
+    pulled = json.loads(config.read_text())
     assert pulled["tables"] == expected["tables"]  # parsed JSON: the CLI writes 4-space JSON in its own key order
     assert pulled["tablesDB"] == expected["tablesDB"]
     assert json.loads((project / "appwrite.json").read_text()) == expected  # appwrite.json itself untouched
