@@ -10,7 +10,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import AppwriteError, argument_invalid, user_unauthorized
-from .access import PROJECT_KEY, Caller, default_row_permissions, row_allows, table_allows
+from .access import (
+    Caller,
+    check_grantable,
+    default_row_permissions,
+    normalize_permissions,
+    row_allows,
+    table_allows,
+)
 from .database import Database, Writer
 from .ids import is_uid, new_unique_id
 from .rowops import (
@@ -25,7 +32,7 @@ from .rowops import (
     op_update,
     op_upsert,
 )
-from .schema import Schema, roles_for
+from .schema import Schema, TableSchema, roles_for
 from .timestamps import format_datetime, now_iso, parse_datetime
 
 MAX_OPERATIONS = 100
@@ -86,6 +93,11 @@ def _pending_tx(w: Writer, caller: Caller, tx_id: Any, *, not_ready: Callable[[]
     return record
 
 
+def _mark(w: Writer, tx_id: str, status: str) -> dict[str, Any]:
+    w.conn.execute("UPDATE _transactions SET status = ?, updated_at = ? WHERE id = ?", (status, now_iso(), tx_id))
+    return _tx_json(w.conn.execute("SELECT * FROM _transactions WHERE id = ?", (tx_id,)).fetchone())
+
+
 def _note_created(created: set[tuple[Any, Any, Any]], op: dict[str, Any]) -> None:
     """Remember the rows an operation creates, so later operations in the batch may refer to them."""
     if op["action"] in ("create", "upsert"):
@@ -94,6 +106,41 @@ def _note_created(created: set[tuple[Any, Any, Any]], op: dict[str, Any]) -> Non
         for row in op.get("data") or []:
             if isinstance(row, dict) and row.get("$id"):
                 created.add((op["databaseId"], op["tableId"], row["$id"]))
+
+
+def _check_staged(
+    w: Writer, table: TableSchema, caller: Caller, op: dict[str, Any], created: set[tuple[Any, Any, Any]]
+) -> dict[str, Any]:
+    """What Appwrite checks when an operation is staged: the row exists for an update, delete or increment (or an
+    earlier operation of the transaction creates it), and the caller holds the permission the operation needs
+    (create: the table's create; an upsert: create when the row is absent, else update; update and increment:
+    update; delete: delete) and only grants roles it holds. Returns the operation with its permissions
+    normalised."""
+    action = op["action"]
+    if action in BULK_ACTIONS:
+        return op  # API keys only (normalize_operation), which bypass permissions
+    data = op.get("data")
+    if action in ("create", "update", "upsert") and isinstance(data, dict) and data.get("$permissions") is not None:
+        permissions = normalize_permissions(data["$permissions"])
+        check_grantable(caller, permissions)
+        op = {**op, "data": {**data, "$permissions": permissions}}
+    if action == "create":
+        if not table_allows(caller, table, "create"):
+            raise user_unauthorized()
+        return op
+    existing = w.get(table, str(op.get("rowId")))
+    if existing is None:
+        if (op["databaseId"], op["tableId"], op.get("rowId")) in created:
+            return op  # created earlier in this transaction, by this caller
+        if action == "upsert":
+            if not table_allows(caller, table, "create"):
+                raise user_unauthorized()
+            return op
+        raise AppwriteError(404, "document_not_found", "Document with the requested ID could not be found.")
+    needed = "delete" if action == "delete" else "update"
+    if not row_allows(caller, table, existing, needed):
+        raise user_unauthorized()
+    return op
 
 
 def normalize_operation(caller: Caller, raw: Any) -> dict[str, Any]:
@@ -150,13 +197,13 @@ def apply_operation(w: Writer, schema: Schema, caller: Caller, op: dict[str, Any
         limit = spec.get("max") if sign > 0 else spec.get("min")
         op_increment(w, table, caller, str(row_id), str(spec.get("column")), spec.get("value"), limit, sign=sign)
     elif action == "bulkCreate":
-        op_bulk_create(w, table, PROJECT_KEY, data)
+        op_bulk_create(w, table, caller, data)
     elif action == "bulkUpsert":
-        op_bulk_upsert(w, table, PROJECT_KEY, data)
+        op_bulk_upsert(w, table, caller, data)
     elif action == "bulkUpdate":
-        op_bulk_update(w, table, PROJECT_KEY, (data or {}).get("data", {}), (data or {}).get("queries"))
+        op_bulk_update(w, table, caller, (data or {}).get("data", {}), (data or {}).get("queries"))
     elif action == "bulkDelete":
-        op_bulk_delete(w, table, PROJECT_KEY, (data or {}).get("queries"))
+        op_bulk_delete(w, table, caller, (data or {}).get("queries"))
 
 
 def _touched_in_tx(w: Writer, existing: dict[str, Any]) -> bool:
@@ -269,21 +316,9 @@ class Transactions:
                     raise AppwriteError(
                         404, "collection_not_found", "Collection with the requested ID could not be found."
                     )
-                action = op["action"]
-                key = (op["databaseId"], op["tableId"], op.get("rowId"))
-                if action in ("update", "delete", "increment", "decrement") and key not in created:
-                    existing = w.get(table, str(op.get("rowId")))
-                    if existing is None:
-                        raise AppwriteError(
-                            404, "document_not_found", "Document with the requested ID could not be found."
-                        )
-                    needed = "delete" if action == "delete" else "update"
-                    if not row_allows(caller, table, existing, needed):
-                        raise user_unauthorized()
-                if action == "create" and not table_allows(caller, table, "create"):
-                    raise user_unauthorized()
-                _note_created(created, op)
-                staged.append({**op, "stagedAt": stamp})
+                checked = _check_staged(w, table, caller, op, created)
+                _note_created(created, checked)
+                staged.append({**checked, "stagedAt": stamp})
             w.conn.execute(
                 "UPDATE _transactions SET operations = ?, updated_at = ? WHERE id = ?",
                 (json.dumps(staged), stamp, record["id"]),
@@ -309,25 +344,26 @@ class Transactions:
                     apply_operation(w, schema, caller, op)
                 except AppwriteError as exc:
                     raise _CommitFailed(_commit_error(exc)) from exc
-            w.conn.execute(
-                "UPDATE _transactions SET status = 'committed', updated_at = ? WHERE id = ?", (now_iso(), tx_id)
-            )
-            return _tx_json(w.conn.execute("SELECT * FROM _transactions WHERE id = ?", (tx_id,)).fetchone())
+            return _mark(w, tx_id, "committed")
 
         try:
             return self._db.write(write)
         except _CommitFailed as failed:
-            self._set_status(tx_id, "failed")
+            self._fail_pending(tx_id)
             raise failed.error from failed.__cause__
 
     def rollback(self, caller: Caller, tx_id: str) -> dict[str, Any]:
-        def check(w: Writer) -> None:
+        """Mark a pending transaction ``failed`` (Appwrite's rollback), checked and written in one SQLite
+        transaction, so a concurrent commit either happens first (then this is 400 ``transaction_not_ready``) or
+        finds it failed."""
+
+        def write(w: Writer) -> dict[str, Any]:
             record = _load_tx(w, caller, tx_id)
             if record["status"] != "pending":
                 raise transaction_not_ready()
+            return _mark(w, tx_id, "failed")
 
-        self._db.read(check)
-        return self._set_status(tx_id, "failed")
+        return self._db.write(write)
 
     def delete(self, caller: Caller, tx_id: str) -> None:
         def write(w: Writer) -> None:
@@ -337,14 +373,17 @@ class Transactions:
         self._db.write(write)
 
     def staged_state(self, caller: Caller, tx_id: Any) -> Callable[[Writer], None]:
-        """A stage function that replays a transaction's operations (for reads with ``transactionId``)."""
+        """A stage function that replays a transaction's operations (for reads with ``transactionId``) with the
+        rights of ``caller``, who reads: an operation it could not apply itself (on a row it may not change, say
+        one someone else created since under an id its transaction creates) is skipped, never applied with more
+        rights, so a read in a transaction shows no row the caller could not otherwise read."""
         schema = self._db.schema
 
         def stage(w: Writer) -> None:
             record = _load_tx(w, caller, str(tx_id))
             for op in json.loads(record["operations"]):
                 try:
-                    apply_operation(w, schema, PROJECT_KEY, {**op, "stagedAt": None})
+                    apply_operation(w, schema, caller, {**op, "stagedAt": None})
                 except AppwriteError:
                     continue
 
@@ -354,11 +393,11 @@ class Transactions:
         """Delete every transaction (the test harness's reset)."""
         self._db.write(lambda w: w.conn.execute("DELETE FROM _transactions"))
 
-    def _set_status(self, tx_id: str, status: str) -> dict[str, Any]:
-        def write(w: Writer) -> dict[str, Any]:
-            w.conn.execute(
-                "UPDATE _transactions SET status = ?, updated_at = ? WHERE id = ?", (status, now_iso(), tx_id)
+    def _fail_pending(self, tx_id: str) -> None:
+        """After a failed commit: ``failed``, unless a concurrent rollback or commit has settled it already."""
+        self._db.write(
+            lambda w: w.conn.execute(
+                "UPDATE _transactions SET status = 'failed', updated_at = ? WHERE id = ? AND status = 'pending'",
+                (now_iso(), tx_id),
             )
-            return _tx_json(w.conn.execute("SELECT * FROM _transactions WHERE id = ?", (tx_id,)).fetchone())
-
-        return self._db.write(write)
+        )
