@@ -29,7 +29,7 @@ from .runtime.functions import FunctionsService
 from .runtime.realtime import RealtimeHub
 from .runtime.specs import load_specs
 from .storage.accounts import Accounts
-from .storage.credentials import Credentials
+from .storage.credentials import Credentials, signing_secret
 from .storage.database import Database
 from .storage.rows import Rows
 from .storage.schema import Schema
@@ -94,7 +94,9 @@ class StackConfig:
     port: int = DEFAULT_PORT
     project_id: str = PROJECT_ID
     api_key: str = DEFAULT_LOCAL_API_KEY
-    jwt_secret: str = "ecotrace-local-jwt-secret-dev-only-0001"  # signs local JWTs and function execution keys
+    # Signs local JWTs and function execution keys: ECOTRACE_LOCAL_JWT_SECRET, else (None) a random one per data
+    # directory, kept beside the SQLite file; LocalStack puts the one in use here.
+    jwt_secret: str | None = None
     # Variables every function sees (Appwrite function variables): from the environment and .env.
     function_env: dict[str, str] = field(default_factory=dict)
     run_schedules: bool = True
@@ -116,7 +118,7 @@ class StackConfig:
             host=merged.get("ECOTRACE_HOST", DEFAULT_HOST),
             port=int(merged.get("ECOTRACE_PORT", str(DEFAULT_PORT))),
             api_key=merged.get("ECOTRACE_LOCAL_API_KEY", DEFAULT_LOCAL_API_KEY),
-            jwt_secret=merged.get("ECOTRACE_LOCAL_JWT_SECRET", "ecotrace-local-jwt-secret-dev-only-0001"),
+            jwt_secret=merged.get("ECOTRACE_LOCAL_JWT_SECRET") or None,
             function_env={k: v for k, v in merged.items() if not k.startswith("APPWRITE_")},
             run_schedules=merged.get("ECOTRACE_RUN_SCHEDULES", "1") != "0",
             session_duration_s=int(merged.get("ECOTRACE_SESSION_DURATION_S", str(DEFAULT_SESSION_DURATION_S))),
@@ -184,6 +186,7 @@ class LocalStack:
             self.accounts = Accounts(self.users, self.sessions)
             self.transactions = Transactions(self.db)
             self.rows = Rows(self.db, self.transactions)
+            config.jwt_secret = signing_secret(config.db_path, config.jwt_secret)
             self.credentials = Credentials(config.project_id, config.api_key, config.jwt_secret)
             self.functions = FunctionsService(
                 config.root,

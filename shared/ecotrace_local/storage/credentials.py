@@ -4,14 +4,21 @@
 - an execution key ``ephemeral_<HS256 JWT {projectId, scopes, exp}>``, minted for each function execution
   (``x-appwrite-key``) and revoked when its execution runs past its timeout;
 - a user JWT ``{userId, sessionId, exp}`` (``Users.create_jwt``).
+
+The signing secret is ``ECOTRACE_LOCAL_JWT_SECRET`` when set, else a random one made once per database and kept
+beside its SQLite file (:func:`signing_secret`): no value printed in the source signs anything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import os
+import secrets
 import threading
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 import jwt
 
@@ -19,6 +26,38 @@ from ..errors import AppwriteError, user_unauthorized
 from .access import PROJECT_KEY, Caller
 
 EPHEMERAL_PREFIX = "ephemeral_"
+SECRET_SUFFIX = ".jwt-secret"  # beside the SQLite file: local.sqlite3 -> local.sqlite3.jwt-secret
+SECRET_BYTES = 32
+MIN_SECRET_CHARS = 32
+
+
+def signing_secret(db_path: Path, configured: str | None) -> str:
+    """The secret that signs this stack's tokens: ``configured`` when set; for an in-memory database a fresh
+    random one; else the one kept beside the SQLite file, made (random, mode 0600) on first use. It is created
+    atomically: written whole to a private temporary file, then linked into place, so concurrent starts on one
+    data directory agree on a single secret and no reader sees a partial file."""
+    if configured:
+        return configured
+    if str(db_path) == ":memory:":
+        return secrets.token_urlsafe(SECRET_BYTES)
+    path = db_path.with_name(db_path.name + SECRET_SUFFIX)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_urlsafe(SECRET_BYTES) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(FileExistsError):  # another start made it first: theirs is kept
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    value = path.read_text(encoding="ascii").strip()
+    if len(value) < MIN_SECRET_CHARS:
+        raise RuntimeError(f"{path} holds no usable signing secret: delete it and a new one is made")
+    return value
 
 
 def jwt_invalid(reason: str) -> AppwriteError:
