@@ -19,7 +19,6 @@ what it asks for. An ``AppwriteError`` raised anywhere becomes Appwrite's error 
 from __future__ import annotations
 
 import inspect
-import json
 import re
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -32,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 
 from ..errors import AppwriteError, argument_invalid
+from ..storage import jsontext
 from ..storage.access import GUEST, Caller
 from ..storage.ids import is_uid
 from .auth import Callers
@@ -167,9 +167,9 @@ async def read_body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except ValueError:
-        raise AppwriteError(400, "general_argument_invalid", "Invalid JSON body.") from None
+        body = jsontext.loads(raw)
+    except jsontext.JsonTextError as exc:
+        raise AppwriteError(400, "general_argument_invalid", f"Invalid JSON body: {exc}") from None
     if not isinstance(body, dict):
         raise AppwriteError(400, "general_argument_invalid", "Invalid JSON body.")
     return body

@@ -10,7 +10,6 @@ function whose ``execute`` roles include ``any`` or ``guests`` (its callers are 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +22,7 @@ from ..errors import AppwriteError, argument_invalid, user_unauthorized
 from ..runtime.executions import Call
 from ..runtime.functions import FunctionsService
 from ..runtime.specs import FunctionSpec
+from ..storage import jsontext
 from ..storage.access import Caller, require_scope
 from .auth import Callers
 from .endpoint import parse_query_string
@@ -69,9 +69,9 @@ def _parse_execution_request(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise AppwriteError(400, "general_argument_invalid", "Invalid JSON body") from exc
+        data = jsontext.loads(raw)
+    except jsontext.JsonTextError as exc:
+        raise AppwriteError(400, "general_argument_invalid", f"Invalid JSON body: {exc}") from None
     if not isinstance(data, dict):
         raise AppwriteError(400, "general_argument_invalid", "Request body must be a JSON object")
     return data

@@ -5,12 +5,13 @@ Values are always bound as parameters; only schema-checked column names are plac
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import AppwriteError, argument_invalid
+from . import jsontext
 from .schema import TableSchema, quote_ident
 from .timestamps import normalize_datetime
 
@@ -18,6 +19,8 @@ MAX_QUERIES = 100
 MAX_QUERY_CHARS = 4096
 MAX_VALUES = 500
 DEFAULT_LIMIT = 25
+MAX_INT64 = 2**63 - 1  # an integer column, limit and offset hold a signed 64-bit integer
+MIN_INT64 = -(2**63)
 TOTAL_CAP = 5000
 INTERNAL_ATTRIBUTES = {"$id": "string", "$sequence": "integer", "$createdAt": "datetime", "$updatedAt": "datetime"}
 
@@ -94,9 +97,9 @@ def _int_value(values: Any, what: str, low: int) -> int:
     value = values[0]
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_INT64:
         raise query_invalid(
-            f"Invalid query: Invalid {what}: Value must be a valid range between {low:,} and {2**63 - 1:,}"
+            f"Invalid query: Invalid {what}: Value must be a valid range between {low:,} and {MAX_INT64:,}"
         )
     return value
 
@@ -108,9 +111,9 @@ def parse_queries(raw: Any, table: TableSchema, *, queryable: Collection[str] | 
     parsed = ParsedQueries()
     for text in strings:
         try:
-            query = json.loads(text)
-        except ValueError:
-            raise query_invalid("Invalid query: Syntax error") from None
+            query = jsontext.loads(text)
+        except jsontext.JsonTextError as exc:
+            raise query_invalid(f"Invalid query: {exc}") from None
         if not isinstance(query, dict) or not isinstance(query.get("method"), str):
             raise query_invalid("Invalid query: Syntax error")
         method = query["method"]
@@ -179,6 +182,8 @@ def _check_filter(query: dict[str, Any], table: TableSchema) -> None:
             if not isinstance(child, dict) or child.get("method") not in FILTER_METHODS:
                 raise query_invalid("Invalid query: Syntax error")
             _check_filter(child, table)
+        if len(values) < 2:  # utopia-php/database Validator/Query/Filter.php
+            raise query_invalid(f"Invalid query: {method.capitalize()} queries require at least two queries")
         return
     attribute = query.get("attribute")
     _column_type(table, attribute)
@@ -211,14 +216,24 @@ def _sql_value(table: TableSchema, attribute: str, value: Any, *, as_text: bool 
         return value
     if kind == "integer":
         if isinstance(value, str) and attribute == "$sequence" and value.strip().isdigit():
-            return int(value)
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad
+        if isinstance(value, float) and not math.isfinite(value):
+            raise bad
+        if not MIN_INT64 <= value <= MAX_INT64:  # SQLite's INTEGER, as Appwrite's BIGINT
             raise bad
         return value
     if kind == "double":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past a double (10**400)
+            raise bad from None
+        if not math.isfinite(number):
+            raise bad
+        return number
     if kind == "boolean":
         if not isinstance(value, bool):
             raise bad
