@@ -25,6 +25,7 @@ from .http.dashboard import DashboardFiles
 from .http.faults import Faults, RequestLog
 from .http.github_oauth import GitHubOAuth
 from .http.github_standin import API_PREFIX, GitHubStandIn
+from .http.platforms import LOOPBACK_HOSTNAME, Platforms, hostname_patterns
 from .runtime.functions import FunctionsService
 from .runtime.realtime import RealtimeHub
 from .runtime.specs import load_specs
@@ -106,6 +107,10 @@ class StackConfig:
     github_client_secret: str = "ecotrace-local-github-secret"
     github_url: str = ""
     github_api_url: str = ""
+    # Web pages that may call the stack, by hostname (ECOTRACE_ALLOWED_ORIGINS; http/platforms.py), and the extra
+    # names it answers for besides loopback and the address it listens on (ECOTRACE_ALLOWED_HOSTS).
+    allowed_origins: tuple[str, ...] = (LOOPBACK_HOSTNAME,)
+    allowed_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, root: Path | None = None) -> StackConfig:
@@ -126,6 +131,10 @@ class StackConfig:
             github_client_secret=merged.get("ECOTRACE_GITHUB_CLIENT_SECRET", "ecotrace-local-github-secret"),
             github_url=merged.get("ECOTRACE_GITHUB_URL", ""),
             github_api_url=merged.get("ECOTRACE_GITHUB_API_URL", ""),
+            allowed_origins=hostname_patterns(
+                merged.get("ECOTRACE_ALLOWED_ORIGINS", LOOPBACK_HOSTNAME), "ECOTRACE_ALLOWED_ORIGINS"
+            ),
+            allowed_hosts=hostname_patterns(merged.get("ECOTRACE_ALLOWED_HOSTS", ""), "ECOTRACE_ALLOWED_HOSTS"),
         )
 
     @property
@@ -210,6 +219,9 @@ class LocalStack:
             )
             self.faults = Faults()
             self.request_log = RequestLog()
+            self.platforms = Platforms.for_stack(
+                listen_host=config.host, origins=config.allowed_origins, hosts=config.allowed_hosts
+            )
             self.app: Starlette = create_app(
                 [
                     self.rows,
@@ -225,6 +237,7 @@ class LocalStack:
                     self.github_standin,
                     self.github_oauth,
                     DashboardFiles(config.root),
+                    self.platforms,
                 ],
                 on_startup=self.start,
                 on_shutdown=self.stop,

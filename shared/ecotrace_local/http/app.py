@@ -19,7 +19,14 @@ from .auth import Callers
 from .endpoint import Endpoint, Services
 from .exceptions import EXCEPTION_HANDLERS
 from .faults import Faults, RequestLog
-from .middleware import CorsMiddleware, EmptyResponseMiddleware, FaultMiddleware, RequestLogMiddleware
+from .middleware import (
+    CorsMiddleware,
+    EmptyResponseMiddleware,
+    FaultMiddleware,
+    HostMiddleware,
+    RequestLogMiddleware,
+)
+from .platforms import Platforms
 from .routes import ROUTES
 
 # Every REST call runs in the thread pool (SQLite blocks) and functions call back into the stack while other
@@ -65,13 +72,15 @@ def create_app(
         finally:
             await run_in_threadpool(on_shutdown)
 
+    platforms = lookup.get(Platforms) if Platforms in lookup else Platforms()
     app = Starlette(
         routes=ROUTES,
         lifespan=lifespan,
         exception_handlers=dict(EXCEPTION_HANDLERS),
         middleware=[  # outermost first (middleware.py)
             Middleware(RequestLogMiddleware, request_log=lookup.get(RequestLog)),
-            Middleware(CorsMiddleware),
+            Middleware(HostMiddleware, platforms=platforms),
+            Middleware(CorsMiddleware, platforms=platforms),
             Middleware(EmptyResponseMiddleware),
             Middleware(FaultMiddleware, faults=lookup.get(Faults)),
         ],
