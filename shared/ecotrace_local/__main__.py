@@ -36,12 +36,15 @@ def is_loopback(host: str) -> bool:
 
 def banner(config: StackConfig) -> str:
     base = f"http://{config.host}:{config.port}"
-    key_source = "ECOTRACE_LOCAL_API_KEY" if config.api_key != DEFAULT_LOCAL_API_KEY else "built-in local default"
+    if config.api_key == DEFAULT_LOCAL_API_KEY:  # the documented, public default: shown, it is no secret
+        key_line = f"{config.api_key}  (built-in local default; local use only)"
+    else:  # a private key is never printed: logs and terminals are shared
+        key_line = "set from ECOTRACE_LOCAL_API_KEY (not shown)"
     lines = [
         "EcoTrace local stack (Appwrite 1.9.6-compatible)",
         f"  REST endpoint   {config.endpoint}",
         f"  Project ID      {config.project_id}",
-        f"  API key         {config.api_key}  ({key_source}; local use only)",
+        f"  API key         {key_line}",
         f"  SQLite          {config.db_path}",
         f"  Realtime        ws://{config.host}:{config.port}/v1/realtime?project={config.project_id}",
         f"  Dashboard       {base}/  (sign in with e-mail, or GitHub through the local stand-in)",

@@ -33,3 +33,11 @@ def test_the_banner_names_endpoint_project_key_and_realtime(tmp_path: Path) -> N
     assert "http://127.0.0.1:8787/v1" in text
     assert "ecotrace-local-dev-key" in text
     assert "ws://127.0.0.1:8787/v1/realtime?project=ecotrace" in text
+
+
+def test_a_private_api_key_is_announced_but_never_printed(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    config.api_key = "a-private-key-0123456789abcdef"
+    text = banner(config)
+    assert "a-private-key-0123456789abcdef" not in text
+    assert "set from ECOTRACE_LOCAL_API_KEY" in text
