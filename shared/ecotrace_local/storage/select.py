@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import AppwriteError, user_unauthorized
-from .access import Caller, table_allows
+from .access import Caller, can_read, table_allows
 from .database import Writer
 from .queries import (
     TOTAL_CAP,
@@ -37,7 +37,7 @@ def select_rows(
     if parsed.cursor is not None:
         direction, cursor_id = parsed.cursor
         cursor_row = w.get(table, cursor_id)
-        if cursor_row is None:
+        if cursor_row is None or not can_read(caller, table, cursor_row):  # unreadable: as unknown (no oracle)
             raise AppwriteError(400, "general_cursor_not_found", f"Row '{cursor_id}' for the 'cursor' value not found.")
         if direction == "before":
             reverse = True
