@@ -1,13 +1,14 @@
 """The one place an error becomes a response: every ``AppwriteError`` raised by a handler, a service or a
 middleware is answered with Appwrite's error JSON ``{"message","code","type","version"}``; Starlette's own 404/405
-become Appwrite's ``general_route_not_found``; anything else is a logged 500 "Server Error"."""
+become Appwrite's ``general_route_not_found``; a client that disconnects before its body is in is one warning line
+(nobody is left to answer); anything else is a 500 "Server Error" whose traceback uvicorn logs once."""
 
 from __future__ import annotations
 
 import logging
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from ..errors import AppwriteError
@@ -40,9 +41,20 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     return error_response(AppwriteError(exc.status_code, "general_unknown", str(exc.detail)))
 
 
+async def client_disconnected(request: Request, exc: Exception) -> Response:
+    log.warning("%s %s: the client disconnected before sending its whole body", request.method, request.url.path)
+    return error_response(AppwriteError(400, "general_bad_request", "The request body was not received whole."))
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # Starlette re-raises after this handler and uvicorn logs the traceback then: one line here, not a second one.
+    log.error("unhandled error on %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
     return error_response(AppwriteError(500, "general_unknown", "Server Error"))
 
 
-EXCEPTION_HANDLERS = {AppwriteError: appwrite_error, HTTPException: http_exception, Exception: server_error}
+EXCEPTION_HANDLERS = {
+    AppwriteError: appwrite_error,
+    HTTPException: http_exception,
+    ClientDisconnect: client_disconnected,
+    Exception: server_error,
+}

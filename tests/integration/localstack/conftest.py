@@ -3,6 +3,7 @@ over loopback, and Appwrite SDK services bound to it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -30,3 +31,27 @@ def stack(module_stack: StackHandle) -> StackHandle:
 def tables(stack: StackHandle) -> TablesDB:
     """TablesDB with the project API key."""
     return TablesDB(stack.client())
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def server_log() -> Iterator[list[logging.LogRecord]]:
+    """Every record the server logs while the test runs (the stack's loggers and uvicorn's, which does not
+    propagate to the root logger)."""
+    handler = _Records()
+    loggers = [logging.getLogger(), logging.getLogger("uvicorn")]  # uvicorn.error propagates to uvicorn only
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)

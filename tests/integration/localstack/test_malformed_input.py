@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,30 +15,6 @@ from ecotrace_local.testing import StackHandle
 from tests.integration.localstack.ls_support import DB, count_rows
 
 ROWS = f"/tablesdb/{DB}/tables/notes/rows"
-
-
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def server_log() -> Iterator[list[logging.LogRecord]]:
-    """Every record the server logs while the test runs (the stack's loggers and uvicorn's, which does not
-    propagate to the root logger)."""
-    handler = _Records()
-    loggers = [logging.getLogger(), logging.getLogger("uvicorn"), logging.getLogger("uvicorn.error")]
-    for logger in loggers:
-        logger.addHandler(handler)
-    try:
-        yield handler.records
-    finally:
-        for logger in loggers:
-            logger.removeHandler(handler)
 
 
 def _tracebacks(records: list[logging.LogRecord]) -> list[str]:
