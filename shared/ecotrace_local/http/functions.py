@@ -11,7 +11,7 @@ function whose ``execute`` roles include ``any`` or ``guests`` (its callers are 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from ..errors import AppwriteError, argument_invalid, user_unauthorized
+from ..runtime import quotas
 from ..runtime.executions import Call
 from ..runtime.functions import FunctionsService
 from ..runtime.specs import FunctionSpec
@@ -85,7 +86,8 @@ def _call_from_params(params: Mapping[str, Any], caller: Caller, request: Reques
         raise argument_invalid(
             "body", "Value must be a valid string and at least 0 chars and no longer than 10485760 chars"
         )
-    if len(body) > MAX_EXECUTION_BODY_CHARS:
+    encoded = body.encode("utf-8")  # jsontext refused lone surrogates: this cannot fail
+    if len(body) > MAX_EXECUTION_BODY_CHARS or len(encoded) > quotas.MAX_BODY_BYTES:
         raise argument_invalid(
             "body", "Value must be a valid string and at least 0 chars and no longer than 10485760 chars"
         )
@@ -100,6 +102,9 @@ def _call_from_params(params: Mapping[str, Any], caller: Caller, request: Reques
     headers = params.get("headers") or {}
     if not isinstance(headers, dict) or len(headers) > MAX_HEADER_KEYS:
         raise argument_invalid("headers", "Value must be a valid object with at most 100 keys")
+    headers = {str(k): str(v) for k, v in headers.items()}
+    if sum(len(k.encode()) + len(v.encode()) for k, v in headers.items()) > quotas.MAX_HEADER_BYTES:
+        raise argument_invalid("headers", f"Value must be a valid object of at most {quotas.MAX_HEADER_BYTES} bytes")
     is_async = _is_true(params.get("async", False))
     scheduled_at = _scheduled_at(params.get("scheduledAt"), is_async)
     user_id = caller.user_id if caller.kind == "user" else ""
@@ -107,15 +112,25 @@ def _call_from_params(params: Mapping[str, Any], caller: Caller, request: Reques
         trigger="http",
         method=method.upper(),
         path=path if path.startswith("/") else "/" + path,
-        headers={str(k): str(v) for k, v in headers.items()},
-        body=body.encode("utf-8"),
+        headers=headers,
+        body=encoded,
         user_id=user_id or "",
         is_async=is_async,
         client_ip=_client_ip(request),
         host=request.url.hostname or "localhost",
         port=request.url.port or 80,
         scheduled_at=scheduled_at,
+        quota_key=_quota_key(caller, request),
     )
+
+
+def _quota_key(caller: Caller, request: Request) -> str | None:
+    """Who the waiting work of this call counts against (``runtime/quotas.py``): keys are not counted."""
+    if caller.kind == "key":
+        return None
+    if caller.kind == "user" and caller.user_id:
+        return f"user:{caller.user_id}"
+    return f"guest:{_client_ip(request)}"
 
 
 MIN_SCHEDULE_AHEAD_S = 60  # Appwrite: scheduledAt at least one minute in the future
@@ -134,8 +149,16 @@ def _scheduled_at(raw: Any, is_async: bool) -> datetime | None:
     except ValueError:
         raise argument_invalid("scheduledAt", "Value must be valid date in ISO 8601 format.") from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if (moment - datetime.now(UTC)).total_seconds() < MIN_SCHEDULE_AHEAD_S:
+    ahead = moment - datetime.now(UTC)
+    if ahead.total_seconds() < MIN_SCHEDULE_AHEAD_S:
         raise AppwriteError(400, "general_bad_request", "Execution schedule must be at least 1 minute from now.")
+    if ahead > timedelta(days=quotas.MAX_SCHEDULE_AHEAD_DAYS):  # the local stack's bound (runtime/quotas.py)
+        raise AppwriteError(
+            400,
+            "general_bad_request",
+            f"Execution schedule must be at most {quotas.MAX_SCHEDULE_AHEAD_DAYS} days from now on the local stack, "
+            "which keeps scheduled executions in memory.",
+        )
     return moment.astimezone(UTC)
 
 

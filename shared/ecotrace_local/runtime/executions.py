@@ -113,6 +113,7 @@ class Call:
     port: int = 80
     scheme: str = "http"
     scheduled_at: datetime | None = None  # a one-off delayed execution (async only)
+    quota_key: str | None = None  # who is counted for waiting work (runtime/quotas.py); None: nobody (keys, triggers)
 
 
 # The executions table: one column per attribute of the Execution model that the store keeps (headers as JSON).

@@ -21,6 +21,7 @@ from ..events import EventBus
 from ..storage.credentials import Credentials
 from ..storage.timestamps import now_iso
 from .executions import Call, Execution, ExecutionListener, ExecutionStore, new_execution_id
+from .quotas import ASYNC, SCHEDULED, PendingExecutions
 from .runner import RUNTIME_NAME, FunctionRuntime, Invocation, Outcome, split_path
 from .specs import FunctionSpec, source_dir
 from .triggers import EventTriggers, Scheduler
@@ -67,6 +68,7 @@ class FunctionsService:
         self.env = function_env(variables or {}, endpoint=endpoint, project_id=credentials.project_id)
         self.runtime = FunctionRuntime(root, self.specs, env=self.env)
         self.store = ExecutionStore()
+        self.pending = PendingExecutions()  # what callers without a key have waiting (quotas.py)
         self._background = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fn-async")
         self._listeners: list[ExecutionListener] = []
         self._saved_env: dict[str, str | None] = {}
@@ -157,10 +159,16 @@ class FunctionsService:
         return headers
 
     def start(self, spec: FunctionSpec, call: Call) -> Execution:
-        """Create the execution; run it now (sync) or in the background (async, event, schedule)."""
+        """Create the execution; run it now (sync) or in the background (async, event, schedule). Waiting work of a
+        caller without a key is bounded (``quotas.py``: 429 past the bounds)."""
         execution_id = new_execution_id()
         if call.scheduled_at is not None:
-            return self._schedule_once(spec, call, execution_id)
+            release = self.pending.admit(call.quota_key, spec.id, SCHEDULED, len(call.body))
+            try:
+                return self._schedule_once(spec, call, execution_id, release)
+            except BaseException:
+                release()
+                raise
         headers = self._function_headers(spec, call, execution_id)
         # What the execution records of the request: the caller's headers, never the server-set x-appwrite-*
         # (the execution key must not leak to whoever reads the execution).
@@ -176,19 +184,25 @@ class FunctionsService:
             request_headers=caller_headers,
             permissions=permissions,
         )
-        self.store.put(execution)
         if call.is_async:
+            release = self.pending.admit(call.quota_key, spec.id, ASYNC, len(call.body))
+            self.store.put(execution)
             try:
-                self._background.submit(self._run_logged, spec, call, execution, headers)
+                self._background.submit(self._run_logged, spec, call, execution, headers, release)
             except RuntimeError:  # shut down: record the execution as failed instead of failing the caller
+                release()
                 logger.warning("execution %s of %s not run: the local stack is shutting down", execution_id, spec.id)
                 self.store.put(replace(execution, status="failed", errors="The local stack is shutting down."))
             return execution
+        self.store.put(execution)
         return self._run(spec, call, execution, headers, wait_s=SYNC_LIMIT_S if call.trigger == "http" else None)
 
-    def _schedule_once(self, spec: FunctionSpec, call: Call, execution_id: str) -> Execution:
+    def _schedule_once(
+        self, spec: FunctionSpec, call: Call, execution_id: str, release: Callable[[], None]
+    ) -> Execution:
         """A ``scheduledAt`` execution: stored as ``scheduled`` (trigger ``schedule``) and started by the scheduler
-        when due, with its headers (and execution key) made then. Pending ones are dropped at shutdown."""
+        when due, with its headers (and execution key) made then. Refused (503) once the stack is shutting down,
+        rather than accepted and never run; pending ones are dropped at shutdown (executions live in memory)."""
         assert call.scheduled_at is not None
         execution = Execution(
             id=execution_id,
@@ -201,23 +215,41 @@ class FunctionsService:
             permissions=[f'read("user:{call.user_id}")'] if call.user_id else [],
             scheduled_at=call.scheduled_at.isoformat(timespec="milliseconds"),
         )
-        self.store.put(execution)
         due_call = replace(call, scheduled_at=None, is_async=True, trigger="schedule")
 
         def launch() -> None:
             headers = self._function_headers(spec, due_call, execution_id)
             waiting = replace(execution, status="waiting", updated_at=now_iso())
             self.store.put(waiting)
-            self._background.submit(self._run_logged, spec, due_call, waiting, headers)
+            try:
+                self._background.submit(self._run_logged, spec, due_call, waiting, headers, release)
+            except RuntimeError:  # shut down between its time and now
+                release()
+                self.store.put(replace(waiting, status="failed", errors="The local stack is shutting down."))
 
-        self.scheduler.add_one_off(call.scheduled_at, launch)
+        if not self.scheduler.add_one_off(call.scheduled_at, launch):
+            raise AppwriteError(
+                503,
+                "general_service_unavailable",
+                "The local stack is shutting down: the execution was not scheduled. Schedule it again once it runs.",
+            )
+        self.store.put(execution)
         return execution
 
-    def _run_logged(self, spec: FunctionSpec, call: Call, execution: Execution, headers: dict[str, str]) -> None:
+    def _run_logged(
+        self,
+        spec: FunctionSpec,
+        call: Call,
+        execution: Execution,
+        headers: dict[str, str],
+        release: Callable[[], None],
+    ) -> None:
         try:
             self._run(spec, call, execution, headers, wait_s=None)
         except Exception:
             logger.exception("async execution %s of %s failed in the runtime", execution.id, spec.id)
+        finally:
+            release()  # its caller may queue another
 
     def _run(
         self, spec: FunctionSpec, call: Call, execution: Execution, headers: dict[str, str], *, wait_s: float | None

@@ -180,11 +180,15 @@ class Scheduler:
             self._thread = threading.Thread(target=self._loop, name="fn-scheduler", daemon=True)
             self._thread.start()
 
-    def add_one_off(self, due: datetime, launch: Callable[[], None]) -> None:
-        """Call ``launch`` once, when the clock reaches ``due`` (a ``scheduledAt`` execution)."""
+    def add_one_off(self, due: datetime, launch: Callable[[], None]) -> bool:
+        """Call ``launch`` once, when the clock reaches ``due`` (a ``scheduledAt`` execution). False, and nothing
+        kept, once the scheduler is stopping: it would never fire."""
         with self._lock:
+            if self._stop.is_set():
+                return False
             self._one_offs.append((due, launch))
         self.start()
+        return True
 
     def pending_one_offs(self) -> list[datetime]:
         with self._lock:
