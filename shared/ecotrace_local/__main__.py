@@ -91,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         print(f"WARNING: listening on {config.host}, reachable from other machines.", file=sys.stderr)
+        if config.host in ("0.0.0.0", "::") and not config.allowed_hosts:
+            print(
+                "NOTE: requests are answered only for loopback names; list the names other machines use in "
+                "ECOTRACE_ALLOWED_HOSTS.",
+                file=sys.stderr,
+            )
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     # IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted connections (else ~40 ms per keep-alive request).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
