@@ -5,8 +5,16 @@ columns). Queries are Appwrite query strings, built with ``appwrite.query.Query`
 the rules (row-id validation, batching, pagination); adapters fill in a few small primitives.
 
 A write that pure code decides on is a value (:class:`Create`, :class:`Update`, :class:`Upsert`,
-:class:`Increment`, :class:`BulkCreate`, :class:`BulkUpsert`): a plan can be built and compared in a test without
-a store, then staged into a :class:`Transaction` with ``tx.stage(*writes)``.
+:class:`Increment`, :class:`Delete`, :class:`BulkCreate`, :class:`BulkUpsert`): a plan can be built and compared in a
+test without a store, then staged into a :class:`Transaction` with ``tx.stage(*writes)``.
+
+Update operators. Appwrite reads a string value shaped like its operator JSON (``{"method":"increment",...}``) as an
+atomic operator: on update, upsert and bulk update, and inside a transaction on every action, ``create`` and
+``bulkCreate`` included (appwrite/appwrite ``Databases/Transactions/Update.php`` runs ``parseOperators`` on each
+staged operation's data; a create then fails on the operator object). So the one way EcoTrace sends an operator is
+an :class:`Add` value (``{"carbon_kg": Add(0.002)}``), which becomes the operator JSON here; a string that Appwrite
+would read as an operator (:func:`operator_shaped`) is refused wherever it would be read as one
+(:class:`OperatorTextError`). The row codec (``ecotrace.tables.text``) stores user text so that it never is.
 """
 
 from __future__ import annotations
@@ -19,9 +27,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from appwrite.operator import Operator
 from appwrite.query import Query
 
-from .errors import LimitReachedError, NotFoundError, ValidationError
+from .errors import LimitReachedError, NotFoundError, UnprocessableError, ValidationError
 
 Row = dict[str, Any]
 
@@ -58,10 +67,83 @@ def _bulk_limit(limit: int) -> int:
     return limit
 
 
+# utopia-php/database ``Operator::isMethod`` (src/Database/Operator.php): the methods Appwrite parses.
+OPERATOR_METHODS = frozenset(
+    {
+        "increment", "decrement", "multiply", "divide", "modulo", "power", "stringConcat", "stringReplace",
+        "arrayAppend", "arrayPrepend", "arrayInsert", "arrayRemove", "arrayUnique", "arrayIntersect", "arrayDiff",
+        "arrayFilter", "toggle", "dateAddDays", "dateSubDays", "dateSetNow",
+    }
+)  # fmt: skip
+
+
 def check_row_id(row_id: str) -> str:
     if not ROW_ID.match(row_id):
         raise ValidationError(f"invalid row id {row_id!r}: at most 36 chars of a-z A-Z 0-9 . - _")
     return row_id
+
+
+class OperatorTextError(UnprocessableError):
+    """A string Appwrite would read as an update operator was about to be sent where it would be read as one."""
+
+    code = "operator_text"
+
+
+def operator_shaped(value: object) -> bool:
+    """Whether Appwrite would take the string ``value`` for an operator: it JSON-decodes (leading JSON whitespace
+    allowed) to an object whose ``method`` is a string ``Operator::isMethod`` accepts (appwrite/appwrite
+    ``Databases/Action.php`` ``parseOperators``). Errs on the side of yes (Python's decoder accepts ``NaN``)."""
+    if not isinstance(value, str) or not value.lstrip(" \t\n\r").startswith("{"):
+        return False
+    try:
+        decoded = json.loads(value)
+    except (ValueError, RecursionError):
+        return False
+    method = decoded.get("method") if isinstance(decoded, dict) else None
+    return isinstance(method, str) and method in OPERATOR_METHODS
+
+
+@dataclass(frozen=True)
+class Add:
+    """An atomic change of a numeric column by ``value`` (negative: subtract), sent as Appwrite's increment or
+    decrement operator in an update or upsert. Where the upsert creates the row, Appwrite applies it to the
+    column's default (utopia-php/database ``Adapter/SQL.php`` ``upsertDocuments``: "For new documents, apply
+    operators to attribute defaults"), so a column with default 0 starts at ``value``."""
+
+    value: float
+
+    def wire(self) -> str:
+        return str(Operator.increment(self.value) if self.value >= 0 else Operator.decrement(-self.value))
+
+
+def _wire_value(key: str, value: Any, where: str) -> Any:
+    if isinstance(value, Add):
+        return value.wire()
+    if operator_shaped(value) or (isinstance(value, dict) and isinstance(value.get("method"), str)):
+        raise OperatorTextError(
+            f"{where}: the value of {key!r} would be read by Appwrite as an update operator; "
+            "user text must go through the row codec (ecotrace.tables.text)",
+            details={"column": key},
+        )
+    if isinstance(value, list | dict):
+        return _wire_nested(value, where)
+    return value
+
+
+def _wire_nested(value: list[Any] | dict[Any, Any], where: str) -> Any:
+    """Appwrite's recursion: inside an array, strings are left alone and nested arrays are parsed again."""
+    if isinstance(value, dict):
+        return wire_data(value, where)
+    return [_wire_nested(item, where) if isinstance(item, list | dict) else item for item in value]
+
+
+def wire_data(data: Row, where: str) -> Row:
+    """``data`` as it may be sent where Appwrite parses operators: :class:`Add` values become operator JSON, and a
+    string that would be read as an operator raises :class:`OperatorTextError` (``$``-keys are never parsed)."""
+    out: Row = {}
+    for key, value in data.items():
+        out[key] = value if str(key).startswith("$") else _wire_value(str(key), value, where)
+    return out
 
 
 @dataclass(frozen=True)
@@ -108,6 +190,15 @@ class Increment:
 
 
 @dataclass(frozen=True)
+class Delete:
+    table: str
+    row_id: str
+
+    def stage(self, tx: Transaction) -> None:
+        tx.delete(self.table, self.row_id)
+
+
+@dataclass(frozen=True)
 class BulkCreate:
     table: str
     rows: tuple[Row, ...]  # each with its ``$id``
@@ -125,7 +216,7 @@ class BulkUpsert:
         tx.bulk_upsert(self.table, self.rows)
 
 
-Write = Create | Update | Upsert | Increment | BulkCreate | BulkUpsert
+Write = Create | Update | Upsert | Increment | Delete | BulkCreate | BulkUpsert
 
 
 class Transaction:
@@ -144,6 +235,10 @@ class Transaction:
         op: dict[str, Any] = {"action": action, "databaseId": self._store.database_id, "tableId": table}
         if row_id is not None:
             op["rowId"] = check_row_id(row_id)
+        if isinstance(data, dict) and action not in ("increment", "decrement"):
+            data = wire_data(data, f"{action} {table}/{row_id}")
+        elif isinstance(data, list):
+            data = [wire_data(row, f"{action} {table}") for row in data]
         if data is not None:
             op["data"] = data
         self.operations.append(op)
@@ -294,10 +389,10 @@ class Store(ABC):
         return self._create(table, check_row_id(row_id), data, permissions)
 
     def upsert(self, table: str, row_id: str, data: Row, permissions: list[str] | None = None) -> Row:
-        return self._upsert(table, check_row_id(row_id), data, permissions)
+        return self._upsert(table, check_row_id(row_id), wire_data(data, f"upsert {table}/{row_id}"), permissions)
 
     def update(self, table: str, row_id: str, data: Row, permissions: list[str] | None = None) -> Row:
-        return self._update(table, check_row_id(row_id), data, permissions)
+        return self._update(table, check_row_id(row_id), wire_data(data, f"update {table}/{row_id}"), permissions)
 
     def delete(self, table: str, row_id: str) -> None:
         self._delete(table, check_row_id(row_id))
@@ -306,7 +401,7 @@ class Store(ABC):
         return self._bulk_chunks("create", table, rows)
 
     def bulk_upsert(self, table: str, rows: Sequence[Row]) -> list[Row]:
-        return self._bulk_chunks("upsert", table, rows)
+        return self._bulk_chunks("upsert", table, [wire_data(row, f"bulk upsert {table}") for row in rows])
 
     def increment(self, table: str, row_id: str, column: str, value: float = 1, *, bound: float | None = None) -> Row:
         """Add ``value`` (negative: subtract) atomically; adding 0 changes nothing and sends no write (Appwrite
