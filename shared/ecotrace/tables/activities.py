@@ -39,7 +39,7 @@ CARBON_COLUMNS = (
     "calculation_id",
     "calculated_at",
 )
-# What the leaderboard selects when it scans activities (read by facts_from_row).
+# What reconciliation selects when it reads activities (read by facts_from_row).
 RANKING_COLUMNS = (
     "user_id",
     "external_id",
@@ -48,6 +48,9 @@ RANKING_COLUMNS = (
     "type",
     "counted",
     "carbon_kg",
+    "carbon_kg_low",
+    "carbon_kg_high",
+    "energy_kwh",
     "timestamp",
     "lines_added",
     "lines_deleted",
@@ -144,8 +147,8 @@ def from_row(row: Mapping[str, Any]) -> Activity:
 
 
 def facts_from_row(row: Mapping[str, Any]) -> ActivityFacts | None:
-    """The RANKING_COLUMNS of a row; None when it is malformed (no user, unknown type, bad timestamp, negative
-    carbon)."""
+    """The RANKING_COLUMNS of a row (what ``domain.rollups.contribution`` counts); None when it is malformed (no
+    user, unknown type, bad timestamp, negative carbon)."""
     user_id = row.get("user_id")
     kind = row.get("type")
     stamp = row.get("timestamp")
@@ -161,6 +164,8 @@ def facts_from_row(row: Mapping[str, Any]) -> ActivityFacts | None:
         if isinstance(carbon, bool) or not isinstance(carbon, int | float) or not 0 <= carbon < float("inf"):
             return None
         carbon = float(carbon)
+    bounds = [row.get(c) for c in ("carbon_kg_low", "carbon_kg_high", "energy_kwh")]
+    low, high, energy = (_non_negative_float(b) if b is not None else None for b in bounds)
     login = row.get("github_login")
     login = read_text(login) if isinstance(login, str) and login else user_id
     return ActivityFacts(
@@ -176,6 +181,9 @@ def facts_from_row(row: Mapping[str, Any]) -> ActivityFacts | None:
         opens_pr=opens_pull_request(
             str(kind), read_text(row["external_id"]) if isinstance(row.get("external_id"), str) else None
         ),
+        carbon_kg_low=low,
+        carbon_kg_high=high,
+        energy_kwh=energy,
     )
 
 
