@@ -136,7 +136,7 @@ def reconcile(
     period = request.period
     report = ReconcileReport(period.type.value, period.key, request.dry_run, next_cursor=request.cursor)
     started = monotonic()
-    while monotonic() - started < budget_s:
+    while True:  # at least one slice per call, so every call makes progress
         queries = [Query.order_asc("$id"), Query.select(["$id"]), Query.limit(request.limit)]
         if report.next_cursor is not None:
             queries.append(Query.cursor_after(report.next_cursor))
@@ -147,6 +147,8 @@ def reconcile(
             report.next_cursor = people[-1]
         if len(people) < request.limit:
             report.done, report.next_cursor = True, None
+            break
+        if monotonic() - started >= budget_s:
             break
     return report
 
