@@ -177,7 +177,7 @@ def update_leaderboards(
     folded = RollupWriter(store, clock=clock, monotonic=monotonic).fold_pending(
         limit=FOLD_LIMIT, budget_s=FOLD_BUDGET_S
     )
-    run.pending_folded, run.pending_left = folded.folded, folded.left + folded.unreadable
+    run.pending_folded, run.pending_left = folded.folded, folded.left
     run.feed_purged = purge_expired(store, clock())
     left_out = left_out_user_ids(store)
     ranked_users: set[str] = set()

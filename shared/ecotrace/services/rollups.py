@@ -40,7 +40,10 @@ from .contention import Backoff
 log = logging.getLogger(__name__)
 
 DEFERRED_ATTEMPTS = 3  # commits of the deferred form (no contended rows) before giving up
-FOLD_AFTER_S = 2.0  # how long a source tries to fold its own pending deltas right after its commit
+FOLD_AFTER_S = 0.0  # a source tries once to fold its people's pending deltas right after its commit: under a
+# burst the first fold that commits takes all of them, and a fold that meets another leaves the rest to it
+FOLD_BATCH = 60  # pending deltas one fold reads for a person
+STATS_OPS = 12  # a user_stats change: one increment per column it changes, and last_activity_at
 
 Change = tuple[Activity | None, Activity | None]  # an activity before and after (None: absent)
 
@@ -65,13 +68,13 @@ class CountedState:
 class CountedWrites:
     writes: tuple[Write, ...]
     pending: tuple[str, ...] = ()  # ids of pending_deltas rows created instead of the direct writes
+    pending_users: tuple[str, ...] = ()  # whose they are (fold them with fold_people)
 
 
 @dataclass(frozen=True)
 class FoldReport:
     folded: int = 0
-    left: int = 0  # still pending (contended past the budget, or out of time)
-    unreadable: int = 0
+    left: int = 0  # of the rows listed, still pending (contended past the budget, out of time, or unreadable)
 
 
 def counted_writes(
@@ -103,7 +106,7 @@ def counted_writes(
         creates.extend(
             pending_deltas.creates(source, user_id, mine, stats.get(user_id), now, create_stats=create_stats)
         )
-    return CountedWrites(tuple(creates), tuple(c.row_id for c in creates))
+    return CountedWrites(tuple(creates), tuple(c.row_id for c in creates), tuple(people))
 
 
 class RollupWriter:
@@ -151,63 +154,113 @@ class RollupWriter:
                     raise
                 defer = defer or not backoff.wait()
                 continue
-            self.fold_many(counted.pending, budget_s=FOLD_AFTER_S)
+            self.fold_people(counted.pending_users, budget_s=FOLD_AFTER_S)
             return
 
     # ---- pending deltas -------------------------------------------------------------------------------------
     def fold(self, row_id: str, backoff: Backoff) -> bool:
         """Apply and delete one pending delta. False when it was already folded, or left for later (contended
         past the budget)."""
-        while True:
-            row = self.store.get(pending_deltas.NAME, row_id)
-            if row is None:
-                return False
-            delta = pending_deltas.from_row(row)
-            stats = {delta.user_id: delta.stats} if delta.stats is not None else {}
-            stats_rows = {u: self.store.get(user_stats.NAME, u) for u in stats}
-            perms: dict[str, Sequence[str]] = {}
-            if delta.create_stats and any(r is None for r in stats_rows.values()):
-                owner = self.store.get(users.NAME, delta.user_id)
-                perms[delta.user_id] = owner_permissions(users.account_of(owner) if owner else None)
-            counted = counted_writes(
-                delta.entries,
-                stats,
-                CountedState(self.read(delta.entries), stats_rows),
-                source=row_id,
-                room=MAX_BATCH - 1,
-                now=self.clock(),
-                create_stats=delta.create_stats,
-                stats_permissions=perms,
-            )
-            if counted.pending:
-                raise ValidationError(f"pending delta {row_id} does not fit one transaction")
+        row = self.store.get(pending_deltas.NAME, row_id)
+        return row is not None and self._fold([row], backoff, reread=lambda: self._rows_by_id([row_id])) == 1
+
+    def fold_person(self, user_id: str, backoff: Backoff) -> int:
+        """Fold one person's pending deltas, oldest first, as many as ONE transaction holds; returns how many
+        (0: none was left, or the rows stayed contended past the budget). Under a burst the first fold to commit
+        takes every delta then pending, and the others find theirs gone."""
+
+        def oldest() -> list[Row]:
+            queries = [Query.equal("user_id", user_id), Query.order_asc("created_at"), Query.limit(FOLD_BATCH)]
+            return self.store.find(pending_deltas.NAME, queries)
+
+        return self._fold(oldest(), backoff, reread=oldest)
+
+    def _rows_by_id(self, row_ids: Sequence[str]) -> list[Row]:
+        return list(self.store.get_many(pending_deltas.NAME, row_ids).values())
+
+    def _fold(self, rows: list[Row], backoff: Backoff, *, reread: Callable[[], list[Row]]) -> int:
+        while rows:
+            batch = self._foldable(rows)
+            if not batch:
+                return 0
+            writes = self._fold_writes(batch)
             try:
                 with self.store.transaction() as tx:
-                    tx.stage(Delete(pending_deltas.NAME, row_id), *counted.writes)
-                return True
-            except (ConflictError, NotFoundError):
+                    tx.stage(*(Delete(pending_deltas.NAME, d.row_id) for d in batch), *writes)
+                return len(batch)
+            except (ConflictError, NotFoundError):  # another fold or writer got there first: read again
                 if not backoff.wait():
-                    return False
+                    return 0
+            rows = reread()
+        return 0
 
-    def fold_many(self, row_ids: Iterable[str], *, budget_s: float) -> FoldReport:
-        backoff = self.backoff(budget_s)
-        folded = left = unreadable = 0
-        for row_id in row_ids:
+    def _foldable(self, rows: Sequence[Row]) -> list[pending_deltas.PendingDelta]:
+        """The leading deltas of one person, with the same create_stats, that fit one transaction together."""
+        batch: list[pending_deltas.PendingDelta] = []
+        for row in rows:
             try:
-                if self.fold(row_id, backoff):
-                    folded += 1
-                elif self.store.get(pending_deltas.NAME, row_id) is not None:
-                    left += 1
-            except ValidationError as exc:
-                log.error("pending delta %s left alone: %s", row_id, exc.message)
-                unreadable += 1
-        return FoldReport(folded, left, unreadable)
+                delta = pending_deltas.from_row(row)
+            except ValidationError as exc:  # kept for a person to look at; the others are folded
+                log.error("pending delta %s left alone: %s", row.get("$id"), exc.message)
+                continue
+            if batch and (delta.user_id, delta.create_stats) != (batch[0].user_id, batch[0].create_stats):
+                continue
+            rows_touched = len(row_ids_of([e for d in (*batch, delta) for e in d.entries]))
+            if batch and len(batch) + 1 + rows_touched + STATS_OPS > MAX_BATCH:
+                break
+            batch.append(delta)
+        return batch
+
+    def _fold_writes(self, batch: Sequence[pending_deltas.PendingDelta]) -> list[Write]:
+        user_id, create_stats = batch[0].user_id, batch[0].create_stats
+        entries = [e for d in batch for e in d.entries]
+        stats: dict[str, StatsChange] = {}
+        for delta in batch:
+            if delta.stats is not None:
+                merged = stats.setdefault(user_id, StatsChange(delta.stats.login))
+                merged.login = delta.stats.login
+                for column, value in delta.stats.totals.items():
+                    merged.add(column, value)
+                latest = delta.stats.last_activity_at
+                if latest is not None and (merged.last_activity_at is None or latest > merged.last_activity_at):
+                    merged.last_activity_at = latest
+        stats_rows = {u: self.store.get(user_stats.NAME, u) for u in stats}
+        perms: dict[str, Sequence[str]] = {}
+        if create_stats and any(r is None for r in stats_rows.values()):
+            owner = self.store.get(users.NAME, user_id)
+            perms[user_id] = owner_permissions(users.account_of(owner) if owner else None)
+        counted = counted_writes(
+            entries,
+            stats,
+            CountedState(self.read(entries), stats_rows),
+            source="fold",
+            room=MAX_BATCH - len(batch),
+            now=self.clock(),
+            create_stats=create_stats,
+            stats_permissions=perms,
+        )
+        if counted.pending:
+            raise ValidationError(f"pending deltas {batch[0].row_id}... do not fit one transaction")
+        return list(counted.writes)
+
+    def fold_people(self, user_ids: Iterable[str], *, budget_s: float) -> int:
+        """Fold every pending delta of these people (a few transactions each at most), within ``budget_s``."""
+        backoff = self.backoff(budget_s)
+        folded = 0
+        for user_id in dict.fromkeys(user_ids):  # at least one attempt each, then more while the budget lasts
+            while (n := self.fold_person(user_id, backoff)) and not backoff.expired():
+                folded += n
+            folded += n
+        return folded
 
     def fold_pending(self, *, limit: int = 200, budget_s: float = 10.0) -> FoldReport:
-        """Fold up to ``limit`` pending deltas, oldest first (index idx_created), within ``budget_s``."""
-        queries = [Query.order_asc("created_at"), Query.select(["$id"]), Query.limit(min(limit, 1000))]
-        ids = [str(r["$id"]) for r in self.store.find(pending_deltas.NAME, queries)]
-        return self.fold_many(ids, budget_s=budget_s)
+        """Fold the pending deltas of the people with the oldest ones (index idx_created), up to about ``limit``
+        rows, within ``budget_s``."""
+        queries = [Query.order_asc("created_at"), Query.select(["$id", "user_id"]), Query.limit(min(limit, 1000))]
+        listed = self.store.find(pending_deltas.NAME, queries)
+        folded = self.fold_people((str(r["user_id"]) for r in listed), budget_s=budget_s)
+        left = len(self.store.get_many(pending_deltas.NAME, [str(r["$id"]) for r in listed]))
+        return FoldReport(folded, left)
 
     def pending_of(self, user_ids: Sequence[str]) -> list[Row]:
         """The pending deltas of some people (index idx_user)."""

@@ -76,7 +76,7 @@ def sweep(calculator: Calculator, *, batch: int, limit: int = SWEEP_LIMIT) -> Sw
     """One run of the schedule (see the module docstring); ``batch`` activities per transaction."""
     report = SweepReport()
     folded = calculator.rollups.fold_pending(limit=FOLD_LIMIT, budget_s=FOLD_BUDGET_S)
-    report.pending_folded, report.pending_left = folded.folded, folded.left + folded.unreadable
+    report.pending_folded, report.pending_left = folded.folded, folded.left
     started = calculator.monotonic()
     deadline = started + calculator.budget_s
     cursor: str | None = None

@@ -11,8 +11,8 @@ from typing import Any
 
 from ecotrace.domain.models import Activity
 from ecotrace.domain.ranking import ActivityFacts, Period, UserTotals
-from ecotrace.domain.rollups import entries_for, plan_rows
-from ecotrace.ports import Create, Store
+from ecotrace.domain.rollups import ZERO, entries_for, plan_rows
+from ecotrace.ports import Create, Row, Store
 from ecotrace.services.rollups import RollupWriter
 from ecotrace.tables import activities, rollups
 
@@ -56,3 +56,27 @@ def activity(user_id: str, when: datetime, carbon_kg: float | None, **fields: An
     base.update(fields)
     base.setdefault("external_id", base["id"])
     return Activity(**base)
+
+
+def rollups_from_scratch(activity_rows: Iterable[Row]) -> dict[str, tuple[dict[str, float], int]]:
+    """What every rollup row should hold (its sums, and active_days), from activity rows alone."""
+    entries = []
+    for row in activity_rows:
+        fact = activities.facts_from_row(row)
+        assert fact is not None
+        entries.extend(entries_for(None, fact))
+    return {c.row_id: (dict(c.delta.values), c.active_days) for c in plan_rows(entries, {})}
+
+
+def assert_rollups_match(expected: dict[str, tuple[dict[str, float], int]], stored: dict[str, Row]) -> None:
+    """Every stored rollup row holds what ``expected`` says (floats to 1e-9; absent rows are zero)."""
+    import pytest
+
+    for row_id in sorted(set(expected) | set(stored)):
+        want, want_days = expected.get(row_id, ({}, 0))
+        row = stored.get(row_id)
+        have = rollups.delta_of(row) if row is not None else ZERO
+        for column in set(want) | set(have.values):
+            assert have.get(column) == pytest.approx(want.get(column, 0), rel=1e-9, abs=1e-12), (row_id, column)
+        if row is not None and row["period_type"] != "daily":
+            assert rollups.active_days_of(row) == want_days, row_id

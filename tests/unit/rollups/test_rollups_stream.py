@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from ecotrace.domain.models import EmissionFactor
 from ecotrace.domain.ranking import PeriodType
-from ecotrace.domain.rollups import ZERO, entries_for, plan_rows, rows_of
+from ecotrace.domain.rollups import rows_of
 from ecotrace.entrypoints.http import Invocation
 from ecotrace.errors import ConflictError
 from ecotrace.ports import Delete
@@ -34,6 +34,7 @@ from ecotrace.services.rollups import RollupWriter
 from ecotrace.tables import activities, pending_deltas, rollups
 from tests.fakes.memory_store import MemoryStore
 from tests.unit.carbon.carbon_builders import make_factor
+from tests.unit.ranking.rollup_helpers import assert_rollups_match, rollups_from_scratch
 from tests.unit.webhook.wh_helpers import SECRET, body_of, headers, multi_commit_push, payload
 
 BOUNDARIES = [
@@ -196,13 +197,7 @@ def touched_periods(world: World) -> set[tuple[PeriodType, str, date]]:
 
 
 def from_scratch(world: World) -> dict[str, tuple[dict[str, float], int]]:
-    """What every rollup row should hold, from the activity rows alone."""
-    entries = []
-    for row in world.store.tables["activities"].values():
-        fact = activities.facts_from_row(row)
-        assert fact is not None
-        entries.extend(entries_for(None, fact))
-    return {c.row_id: (dict(c.delta.values), c.active_days) for c in plan_rows(entries, {})}
+    return rollups_from_scratch(world.store.tables["activities"].values())
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -222,16 +217,7 @@ def test_rollups_equal_a_reconciliation_from_scratch(stream: list[tuple[tuple[An
 
     RollupWriter(world.store, clock=clock).fold_pending(limit=1000)
     assert world.store.tables["pending_deltas"] == {}
-    expected = from_scratch(world)
-    stored = {row_id: row for row_id, row in world.store.tables["rollups"].items()}
-    for row_id in sorted(set(expected) | set(stored)):
-        want, want_days = expected.get(row_id, ({}, 0))
-        row = stored.get(row_id)
-        have = rollups.delta_of(row) if row is not None else ZERO
-        for column in set(want) | set(have.values):
-            assert have.get(column) == pytest.approx(want.get(column, 0), rel=1e-9, abs=1e-12), (row_id, column)
-        if row is not None and row["period_type"] != "daily":
-            assert rollups.active_days_of(row) == want_days, row_id
+    assert_rollups_match(from_scratch(world), world.store.tables["rollups"])
 
 
 def test_a_deferred_delivery_is_counted_once_however_often_it_is_folded() -> None:

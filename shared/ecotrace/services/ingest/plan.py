@@ -45,7 +45,7 @@ class IngestPlan:
     updated: tuple[str, ...]  # ids of existing rows rewritten (filled-in placeholders, un-counted runs)
     writes: tuple[Write, ...]
     entries: tuple[RollupEntry, ...] = ()  # what the delivery changes in the rollups
-    pending: tuple[str, ...] = ()  # pending_deltas rows created instead of the counted writes (fold them)
+    pending_users: tuple[str, ...] = ()  # whose counting went to pending_deltas rows instead (fold them)
 
 
 def new_activities(extraction: Extraction, stored: Mapping[str, Row]) -> list[Activity]:
@@ -139,7 +139,7 @@ def plan(
         updated=tuple(run.id for run in runs.updated),
         writes=tuple(writes),
         entries=tuple(entries),
-        pending=counted.pending,
+        pending_users=counted.pending_users,
     )
 
 

@@ -40,7 +40,7 @@ INSECURE_VARIABLE = "ECOTRACE_INSECURE_ALLOW_UNSIGNED"
 INSECURE_WARNING = (
     f"INSECURE: signatures are not checked ({INSECURE_VARIABLE}=1 and no GITHUB_WEBHOOK_SECRET); local use only"
 )
-CONTENTION_BUDGET_S = 6.0  # of the function's 15 s: retrying the counted rows; then they are deferred
+CONTENTION_BUDGET_S = 0.5  # of the function's 15 s: retrying the counted rows; then they are deferred
 DEFERRED_ATTEMPTS = 4  # commits without the contended rows (only a duplicate delivery's rows can conflict)
 
 
@@ -186,8 +186,8 @@ class WebhookIngest:
             raise UnprocessableError(
                 f"delivery {head.delivery_id} cannot be processed: {exc.message}", details=exc.details
             ) from exc
-        if ingest_plan.pending:
-            self.rollups.fold_many(ingest_plan.pending, budget_s=FOLD_AFTER_S)
+        if ingest_plan.pending_users:
+            self.rollups.fold_people(ingest_plan.pending_users, budget_s=FOLD_AFTER_S)
         return responses.processed(head, extraction, ingest_plan)
 
     def _commit(self, head: DeliveryHeaders, extraction: Extraction) -> IngestPlan:
@@ -222,7 +222,7 @@ class WebhookIngest:
         self, head: DeliveryHeaders, extraction: Extraction, enriched: dict[str, Activity], *, defer: bool = False
     ) -> IngestPlan:
         """Read what the delivery's rows depend on, run the I/O steps (enrichment, carbon), then plan purely."""
-        stored = self._read(extraction)
+        stored = self._read(extraction, stats=not defer)
         now = self.clock()
         new = self._enrich(extraction, new_activities(extraction, stored.activities), enriched)
         carbon = self._carbon(new)
@@ -231,7 +231,8 @@ class WebhookIngest:
             stored = StoredRows(stored.activities, stored.user, stored.stats, self.rollups.read(entries))
         return plan(extraction, head, stored, new, now, carbon=carbon, defer=defer)
 
-    def _read(self, extraction: Extraction) -> StoredRows:
+    def _read(self, extraction: Extraction, *, stats: bool = True) -> StoredRows:
+        """The rows the plan depends on; ``stats``: the user_stats rows too (a deferred plan does not need them)."""
         actor = extraction.actor
         if actor is None:
             raise ValueError("a counted delivery always has a sender")
@@ -240,12 +241,14 @@ class WebhookIngest:
         user_row = self.store.get(users.NAME, actor.user_id)
         if self.known_users is not None:
             self.known_users.remember(actor.user_id, user_row)
-        stats: dict[str, Row | None] = {actor.user_id: self.store.get(user_stats.NAME, actor.user_id)}
+        if not stats:
+            return StoredRows(existing, user_row)
+        rows: dict[str, Row | None] = {actor.user_id: self.store.get(user_stats.NAME, actor.user_id)}
         has_new = bool(new_activities(extraction, existing))
         for run in account_runs(extraction, existing, has_new=has_new).uncounted:  # their owners' totals change
-            if run.user_id not in stats:
-                stats[run.user_id] = self.store.get(user_stats.NAME, run.user_id)
-        return StoredRows(existing, user_row, stats)
+            if run.user_id not in rows:
+                rows[run.user_id] = self.store.get(user_stats.NAME, run.user_id)
+        return StoredRows(existing, user_row, rows)
 
     def _enrich(self, extraction: Extraction, new: list[Activity], enriched: dict[str, Activity]) -> list[Activity]:
         commits = [a for a in new if a.type is ActivityType.COMMIT and a.id not in enriched]
