@@ -246,7 +246,7 @@ class CarbonCalculator:
         with self.store.transaction() as tx:
             tx.stage(*carbon, *counted.writes)
         if counted.pending:
-            self.rollups.fold_people(counted.pending_users, budget_s=FOLD_AFTER_S)
+            self.rollups.fold_people(counted.pending_users, budget_s=FOLD_AFTER_S, retry=False)
         for _, result in outcomes:
             log.info(
                 "carbon %s %s kg (%s) v%s",

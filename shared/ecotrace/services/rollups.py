@@ -40,8 +40,8 @@ from .contention import Backoff
 log = logging.getLogger(__name__)
 
 DEFERRED_ATTEMPTS = 3  # commits of the deferred form (no contended rows) before giving up
-FOLD_AFTER_S = 0.0  # a source tries once to fold its people's pending deltas right after its commit: under a
-# burst the first fold that commits takes all of them, and a fold that meets another leaves the rest to it
+FOLD_AFTER_S = 2.0  # a source folds its people's pending deltas right after its commit, without retrying a
+# conflict: under a burst the first fold that commits takes all of them, and a fold that meets another leaves them
 FOLD_BATCH = 60  # pending deltas one fold reads for a person
 STATS_OPS = 12  # a user_stats change: one increment per column it changes, and last_activity_at
 
@@ -154,7 +154,7 @@ class RollupWriter:
                     raise
                 defer = defer or not backoff.wait()
                 continue
-            self.fold_people(counted.pending_users, budget_s=FOLD_AFTER_S)
+            self.fold_people(counted.pending_users, budget_s=FOLD_AFTER_S, retry=False)
             return
 
     # ---- pending deltas -------------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ class RollupWriter:
         row = self.store.get(pending_deltas.NAME, row_id)
         return row is not None and self._fold([row], backoff, reread=lambda: self._rows_by_id([row_id])) == 1
 
-    def fold_person(self, user_id: str, backoff: Backoff) -> int:
+    def fold_person(self, user_id: str, backoff: Backoff, *, retry: bool = True) -> int:
         """Fold one person's pending deltas, oldest first, as many as ONE transaction holds; returns how many
         (0: none was left, or the rows stayed contended past the budget). Under a burst the first fold to commit
         takes every delta then pending, and the others find theirs gone."""
@@ -173,12 +173,12 @@ class RollupWriter:
             queries = [Query.equal("user_id", user_id), Query.order_asc("created_at"), Query.limit(FOLD_BATCH)]
             return self.store.find(pending_deltas.NAME, queries)
 
-        return self._fold(oldest(), backoff, reread=oldest)
+        return self._fold(oldest(), backoff, reread=oldest, retry=retry)
 
     def _rows_by_id(self, row_ids: Sequence[str]) -> list[Row]:
         return list(self.store.get_many(pending_deltas.NAME, row_ids).values())
 
-    def _fold(self, rows: list[Row], backoff: Backoff, *, reread: Callable[[], list[Row]]) -> int:
+    def _fold(self, rows: list[Row], backoff: Backoff, *, reread: Callable[[], list[Row]], retry: bool = True) -> int:
         while rows:
             batch = self._foldable(rows)
             if not batch:
@@ -189,7 +189,7 @@ class RollupWriter:
                     tx.stage(*(Delete(pending_deltas.NAME, d.row_id) for d in batch), *writes)
                 return len(batch)
             except (ConflictError, NotFoundError):  # another fold or writer got there first: read again
-                if not backoff.wait():
+                if not retry or not backoff.wait():
                     return 0
             rows = reread()
         return 0
@@ -243,14 +243,16 @@ class RollupWriter:
             raise ValidationError(f"pending deltas {batch[0].row_id}... do not fit one transaction")
         return list(counted.writes)
 
-    def fold_people(self, user_ids: Iterable[str], *, budget_s: float) -> int:
-        """Fold every pending delta of these people (a few transactions each at most), within ``budget_s``."""
+    def fold_people(self, user_ids: Iterable[str], *, budget_s: float, retry: bool = True) -> int:
+        """Fold the pending deltas of these people while folds commit and ``budget_s`` lasts (at least one try
+        each); ``retry``: back off and try again after a conflict (else leave the rest to whoever won)."""
         backoff = self.backoff(budget_s)
         folded = 0
-        for user_id in dict.fromkeys(user_ids):  # at least one attempt each, then more while the budget lasts
-            while (n := self.fold_person(user_id, backoff)) and not backoff.expired():
+        for user_id in dict.fromkeys(user_ids):
+            while n := self.fold_person(user_id, backoff, retry=retry):
                 folded += n
-            folded += n
+                if backoff.expired():
+                    return folded
         return folded
 
     def fold_pending(self, *, limit: int = 200, budget_s: float = 10.0) -> FoldReport:

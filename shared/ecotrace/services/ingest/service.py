@@ -187,7 +187,7 @@ class WebhookIngest:
                 f"delivery {head.delivery_id} cannot be processed: {exc.message}", details=exc.details
             ) from exc
         if ingest_plan.pending_users:
-            self.rollups.fold_people(ingest_plan.pending_users, budget_s=FOLD_AFTER_S)
+            self.rollups.fold_people(ingest_plan.pending_users, budget_s=FOLD_AFTER_S, retry=False)
         return responses.processed(head, extraction, ingest_plan)
 
     def _commit(self, head: DeliveryHeaders, extraction: Extraction) -> IngestPlan:
