@@ -90,6 +90,7 @@ class CountingStore(Store):
     def __init__(self) -> None:
         self.tables: dict[str, dict[str, Row]] = defaultdict(dict)
         self.by_period: dict[tuple[str, str], list[Row]] = {}
+        self.indexes: dict[str, dict[tuple[str, str], list[Row]]] = {}
         self.requests = self.rows_read = self.writes = 0
 
     def _get(self, table: str, row_id: str) -> Row | None:
@@ -108,8 +109,8 @@ class CountingStore(Store):
                 limit = int(q["values"][0])
             elif q["method"] == "cursorAfter":
                 cursor = str(q["values"][0])
-        if table == rollups.NAME and "period_type" in equal:
-            rows = self.by_period.get((equal["period_type"][0], equal["period_key"][0]), [])
+        if "period_type" in equal and "period_key" in equal:  # idx_period / idx_period_rank
+            rows = self._period_index(table).get((equal["period_type"][0], equal["period_key"][0]), [])
         else:
             rows = sorted(self.tables[table].values(), key=lambda r: str(r["$id"]))
             rows = [r for r in rows if all(r.get(k) in v for k, v in equal.items())]
@@ -120,7 +121,20 @@ class CountingStore(Store):
         self.rows_read += len(page)
         return page
 
+    def _period_index(self, table: str) -> dict[tuple[str, str], list[Row]]:
+        """Rows by (period_type, period_key) in id order, rebuilt after a write to the table."""
+        if table == rollups.NAME:
+            return self.by_period
+        index = self.indexes.get(table)
+        if index is None:
+            index = {}
+            for row in sorted(self.tables[table].values(), key=lambda r: str(r["$id"])):
+                index.setdefault((str(row.get("period_type")), str(row.get("period_key"))), []).append(row)
+            self.indexes[table] = index
+        return index
+
     def _create(self, table: str, row_id: str, data: Row, permissions: list[str] | None) -> Row:
+        self.indexes.pop(table, None)
         self.writes += 1
         self.tables[table][row_id] = {"$id": row_id, **data}
         return data
@@ -129,10 +143,12 @@ class CountingStore(Store):
     _update = _create
 
     def _delete(self, table: str, row_id: str) -> None:
+        self.indexes.pop(table, None)
         self.writes += 1
         self.tables[table].pop(row_id, None)
 
     def _bulk(self, action: str, table: str, rows: list[Row]) -> list[Row]:
+        self.indexes.pop(table, None)
         self.requests += 1
         for row in rows:
             self.tables[table][str(row["$id"])] = {**self.tables[table].get(str(row["$id"]), {}), **row}

@@ -427,7 +427,8 @@ class Store(ABC):
         """Set ``data`` on at most ``limit`` rows the queries select; returns how many (no filter: refused)."""
         if not data:
             raise ValidationError("update_where needs the columns to set")
-        return self._update_where(table, data, [*_filtered(queries, "update"), Query.limit(_bulk_limit(limit))])
+        queries = [*_filtered(queries, "update"), Query.limit(_bulk_limit(limit))]
+        return self._update_where(table, wire_data(data, f"bulk update {table}"), queries)
 
     def transaction(self) -> Transaction:
         return Transaction(self)

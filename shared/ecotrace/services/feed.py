@@ -7,6 +7,7 @@ half, run by the leaderboard-updater's schedule: at most ``limit`` rows per run,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from appwrite.query import Query
@@ -15,8 +16,22 @@ from ..clock import to_iso
 from ..errors import NotFoundError
 from ..ports import MAX_BATCH, Delete, Store
 from ..tables import feed
+from ..tables.text import stored_text
 
 PURGE_LIMIT = 1000  # rows per run
+
+
+def forget_logins(store: Store, logins: Sequence[str]) -> int:
+    """Delete the feed rows that show one of these logins (people who opted in and are now being erased; the
+    other rows name no one); returns how many."""
+    removed = 0
+    for login in dict.fromkeys(logins):
+        while True:
+            count = store.delete_where(feed.NAME, [Query.equal("github_login", stored_text(login, 100))])
+            removed += count
+            if count < MAX_BATCH:
+                break
+    return removed
 
 
 def purge_expired(store: Store, now: datetime, *, limit: int = PURGE_LIMIT) -> int:
