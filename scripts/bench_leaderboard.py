@@ -42,7 +42,7 @@ from ecotrace.domain.ranking import (
     periods_to_refresh,
     rank_users,
 )
-from ecotrace.domain.rollups import COLUMNS, RollupDelta, contribution, rows_of
+from ecotrace.domain.rollups import COLUMNS, contribution, rows_of
 from ecotrace.ports import Row, Store
 from ecotrace.services.leaderboard import LeaderboardOptions, RunRequest, update_leaderboards
 from ecotrace.tables import activities, rollups
@@ -166,24 +166,36 @@ class CountingStore(Store):
 
 
 def build_rollups(store: CountingStore, n: int, users: int) -> int:
-    """The rollup rows ``n`` activities leave (what the writer keeps at ingest); returns how many."""
-    sums: dict[str, list[Any]] = {}
+    """The rollup rows ``n`` activities leave (what the writer keeps at ingest: each activity's
+    ``contribution`` added to its day, week, month and all-time rows); returns how many rows."""
+    sums: dict[str, dict[str, float]] = {}
+    meta: dict[str, tuple[Period, str, str]] = {}
     days: dict[str, set[date]] = defaultdict(set)
+    targets: dict[tuple[str, date], list[str]] = {}
     for i in range(n):
         fact = facts_from_row(activity_row(i, users))
         assert fact is not None
         delta = contribution(fact)
         if not delta:
             continue
-        for period in rows_of(fact.timestamp.date()):
-            row_id = leaderboard_row_id(period.type, period.key, fact.user_id)
-            slot = sums.setdefault(row_id, [period, fact.user_id, fact.github_login, RollupDelta()])
-            slot[3] = slot[3] + delta
-            days[row_id].add(fact.timestamp.date())
-    for row_id, (period, user_id, login, delta) in sums.items():
-        row = {"$id": row_id, "user_id": user_id, "github_login": login, "period_type": period.type.value}
-        row.update(period_key=period.key, period_start=to_iso(period.start), **dict.fromkeys(COLUMNS, 0))
-        row.update(delta.values, active_days=0 if period.type is PeriodType.DAILY else len(days[row_id]))
+        day = fact.timestamp.date()
+        row_ids = targets.get((fact.user_id, day))
+        if row_ids is None:
+            row_ids = targets[(fact.user_id, day)] = []
+            for period in rows_of(day):
+                row_id = leaderboard_row_id(period.type, period.key, fact.user_id)
+                meta[row_id] = (period, fact.user_id, fact.github_login)
+                row_ids.append(row_id)
+        for row_id in row_ids:
+            acc = sums.setdefault(row_id, dict.fromkeys(COLUMNS, 0))
+            for column, value in delta.values.items():
+                acc[column] += value
+            days[row_id].add(day)
+    for row_id, values in sums.items():
+        period, user_id, login = meta[row_id]
+        row: Row = {"$id": row_id, "user_id": user_id, "github_login": login, "period_type": period.type.value}
+        row.update(period_key=period.key, period_start=to_iso(period.start), **values)
+        row["active_days"] = 0 if period.type is PeriodType.DAILY else len(days[row_id])
         store.tables[rollups.NAME][row_id] = row
         store.by_period.setdefault((period.type.value, period.key), []).append(row)
     for rows in store.by_period.values():

@@ -27,10 +27,14 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from appwrite.operator import Operator
 from appwrite.query import Query
 
-from .errors import LimitReachedError, NotFoundError, UnprocessableError, ValidationError
+from ..errors import LimitReachedError, NotFoundError, ValidationError
+from .operators import OPERATOR_METHODS as OPERATOR_METHODS
+from .operators import Add as Add
+from .operators import OperatorTextError as OperatorTextError
+from .operators import operator_shaped as operator_shaped
+from .operators import wire_data
 
 Row = dict[str, Any]
 
@@ -67,83 +71,10 @@ def _bulk_limit(limit: int) -> int:
     return limit
 
 
-# utopia-php/database ``Operator::isMethod`` (src/Database/Operator.php): the methods Appwrite parses.
-OPERATOR_METHODS = frozenset(
-    {
-        "increment", "decrement", "multiply", "divide", "modulo", "power", "stringConcat", "stringReplace",
-        "arrayAppend", "arrayPrepend", "arrayInsert", "arrayRemove", "arrayUnique", "arrayIntersect", "arrayDiff",
-        "arrayFilter", "toggle", "dateAddDays", "dateSubDays", "dateSetNow",
-    }
-)  # fmt: skip
-
-
 def check_row_id(row_id: str) -> str:
     if not ROW_ID.match(row_id):
         raise ValidationError(f"invalid row id {row_id!r}: at most 36 chars of a-z A-Z 0-9 . - _")
     return row_id
-
-
-class OperatorTextError(UnprocessableError):
-    """A string Appwrite would read as an update operator was about to be sent where it would be read as one."""
-
-    code = "operator_text"
-
-
-def operator_shaped(value: object) -> bool:
-    """Whether Appwrite would take the string ``value`` for an operator: it JSON-decodes (leading JSON whitespace
-    allowed) to an object whose ``method`` is a string ``Operator::isMethod`` accepts (appwrite/appwrite
-    ``Databases/Action.php`` ``parseOperators``). Errs on the side of yes (Python's decoder accepts ``NaN``)."""
-    if not isinstance(value, str) or not value.lstrip(" \t\n\r").startswith("{"):
-        return False
-    try:
-        decoded = json.loads(value)
-    except (ValueError, RecursionError):
-        return False
-    method = decoded.get("method") if isinstance(decoded, dict) else None
-    return isinstance(method, str) and method in OPERATOR_METHODS
-
-
-@dataclass(frozen=True)
-class Add:
-    """An atomic change of a numeric column by ``value`` (negative: subtract), sent as Appwrite's increment or
-    decrement operator in an update or upsert. Where the upsert creates the row, Appwrite applies it to the
-    column's default (utopia-php/database ``Adapter/SQL.php`` ``upsertDocuments``: "For new documents, apply
-    operators to attribute defaults"), so a column with default 0 starts at ``value``."""
-
-    value: float
-
-    def wire(self) -> str:
-        return str(Operator.increment(self.value) if self.value >= 0 else Operator.decrement(-self.value))
-
-
-def _wire_value(key: str, value: Any, where: str) -> Any:
-    if isinstance(value, Add):
-        return value.wire()
-    if operator_shaped(value) or (isinstance(value, dict) and isinstance(value.get("method"), str)):
-        raise OperatorTextError(
-            f"{where}: the value of {key!r} would be read by Appwrite as an update operator; "
-            "user text must go through the row codec (ecotrace.tables.text)",
-            details={"column": key},
-        )
-    if isinstance(value, list | dict):
-        return _wire_nested(value, where)
-    return value
-
-
-def _wire_nested(value: list[Any] | dict[Any, Any], where: str) -> Any:
-    """Appwrite's recursion: inside an array, strings are left alone and nested arrays are parsed again."""
-    if isinstance(value, dict):
-        return wire_data(value, where)
-    return [_wire_nested(item, where) if isinstance(item, list | dict) else item for item in value]
-
-
-def wire_data(data: Row, where: str) -> Row:
-    """``data`` as it may be sent where Appwrite parses operators: :class:`Add` values become operator JSON, and a
-    string that would be read as an operator raises :class:`OperatorTextError` (``$``-keys are never parsed)."""
-    out: Row = {}
-    for key, value in data.items():
-        out[key] = value if str(key).startswith("$") else _wire_value(str(key), value, where)
-    return out
 
 
 @dataclass(frozen=True)
