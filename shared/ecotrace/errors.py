@@ -23,6 +23,13 @@ class ValidationError(EcoTraceError):
     code = "invalid_request"
 
 
+class UnprocessableError(ValidationError):
+    """Well-formed input that cannot be processed, now or on any retry (the store refuses data derived from it)."""
+
+    status = 422
+    code = "unprocessable"
+
+
 class SignatureError(EcoTraceError):
     """A webhook delivery whose signature is missing or wrong."""
 

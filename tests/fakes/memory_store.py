@@ -7,6 +7,10 @@ What it enforces, as Appwrite does (TablesDB REST semantics):
 - the schema in ``schema/tables.json`` (pass ``schema=None`` to skip): unknown tables (404) and columns, missing
   required columns on create, wrong types, over-long strings, values outside an enum or a column's min/max,
   unreadable datetimes, arrays (400);
+- update operators (``ecotrace.ports.operator_shaped`` strings, as ``ports.Add`` sends them): ``increment`` and
+  ``decrement`` are applied in updates and upserts (to the column default where the upsert creates the row); any
+  other operator is refused (400); inside a transaction an operator in a created row fails the commit, as the
+  operator object does in Appwrite's create (a direct create stores the string as it is);
 - 409 ``ConflictError`` on creating an existing id; 404 ``NotFoundError`` on updating, incrementing or deleting
   a missing row; 400 on an update with neither data nor permissions; at most ``MAX_BATCH`` rows per bulk request;
   ``$permissions`` given in data or as the argument are stored, ``None`` keeps the row's own;
@@ -43,7 +47,7 @@ from typing import Any
 from ecotrace.adapters.appwrite_store import StoreRejectedError
 from ecotrace.clock import to_iso
 from ecotrace.errors import ConflictError, NotFoundError, StorageError, ValidationError
-from ecotrace.ports import MAX_BATCH, ROW_ID, Row, Store
+from ecotrace.ports import MAX_BATCH, ROW_ID, Row, Store, operator_shaped
 from tests.fakes.appwrite_queries import parse_datetime, parse_queries, run_queries
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema" / "tables.json"
@@ -80,12 +84,24 @@ def _value_ok(column: dict[str, Any], value: Any) -> bool:
     return True
 
 
+def _operator_value(table: str, column: dict[str, Any] | None, key: str, current: Any, text: str) -> Any:
+    parsed = json.loads(text)
+    method, values = parsed.get("method"), parsed.get("values") or [1]
+    if method not in ("increment", "decrement"):
+        raise StoreRejectedError(f"the fake applies increment and decrement only, not {method!r} ({table}.{key})")
+    if column is not None and column["type"] not in ("integer", "double"):
+        raise StoreRejectedError(f'Cannot apply {method} operator to non-numeric field "{key}"')
+    value = values[0] if method == "increment" else -values[0]
+    return (current or 0) + value
+
+
 @dataclass
 class _Batch:
     """The state one request (or one transaction) writes to, and the events it will emit once it succeeds."""
 
     tables: Tables
     events: list[tuple[str, str, str]] = field(default_factory=list)
+    in_tx: bool = False
 
 
 class MemoryStore(Store):
@@ -235,10 +251,24 @@ class MemoryStore(Store):
         if row_id in rows:
             raise ConflictError(f"Document with the requested ID {row_id!r} already exists in {table}")
         values, permissions = self._split(data, permissions)
+        if action == "upsert":  # operators start from the column default
+            defaults = {k: c.get("default") for k, c in (self.schema or {}).get(table, {}).items()}
+            values = self._operators(table, defaults, values)
+        elif batch.in_tx and any(operator_shaped(value) for value in values.values()):
+            raise StorageError(f"Unknown PDO Type for object: an operator in a created {table} row (as Appwrite)")
         self._check(table, values, creating=True)
         rows[row_id] = self._stamp(table, row_id, values, permissions)
         batch.events.append((action, table, row_id))
         return rows[row_id]
+
+    def _operators(self, table: str, current: Row, values: Row) -> Row:
+        columns = self.schema.get(table, {}) if self.schema is not None else {}
+        return {
+            key: _operator_value(table, columns.get(key), key, current.get(key), value)
+            if operator_shaped(value)
+            else value
+            for key, value in values.items()
+        }
 
     def _apply_update(
         self, batch: _Batch, table: str, row_id: str, data: Row, permissions: list[str] | None, *, action: str
@@ -247,8 +277,9 @@ class MemoryStore(Store):
         if row_id not in rows:
             raise NotFoundError(f"Document with the requested ID {row_id!r} could not be found in {table}")
         values, permissions = self._split(data, permissions)
-        self._check(table, values, creating=False)
         row = rows[row_id]
+        values = self._operators(table, row, values)
+        self._check(table, values, creating=False)
         row.update(values)
         if permissions is not None:
             row["$permissions"] = permissions
@@ -382,6 +413,7 @@ class MemoryStore(Store):
             for step in TX_STEPS:
                 self._request(step, "transactions")
             batch = self._staged()
+            batch.in_tx = True
             for op in operations:
                 self._apply_op(batch, op)
             self._land(batch)

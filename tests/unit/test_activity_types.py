@@ -18,12 +18,14 @@ TABLES: dict[str, dict[str, Any]] = {t["$id"]: {c["key"]: c for c in t["columns"
 TYPES = [t.value for t in ActivityType]
 
 
-@pytest.mark.parametrize(("table", "column"), [("activities", "type"), ("calculations", "activity_type")])
+@pytest.mark.parametrize(
+    ("table", "column"), [("activities", "type"), ("calculations", "activity_type"), ("activity_feed", "activity_type")]
+)
 def test_the_schema_enumerates_exactly_the_activity_types(table: str, column: str) -> None:
     assert TABLES[table][column]["elements"] == TYPES
 
 
-@pytest.mark.parametrize("table", ["user_stats", "leaderboards"])
+@pytest.mark.parametrize("table", ["user_stats", "leaderboards", "rollups"])
 def test_each_activity_type_has_an_integer_count_column(table: str) -> None:
     for kind in ActivityType:
         assert TABLES[table][count_total(kind)]["type"] == "integer", (table, kind)

@@ -13,7 +13,12 @@ SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
 @pytest.mark.parametrize(
     "args",
-    [["bench_leaderboard.py", "--sizes", "300"], ["bench_carbon.py", "--samples", "20"]],
+    [
+        ["bench_leaderboard.py", "--users", "100", "--sizes", "1000,3000"],
+        ["bench_carbon.py", "--samples", "20"],
+        ["bench_contention.py", "--pushes", "4", "--jobs", "3", "--clients", "7"],
+        ["bench_executions.py", "--commits", "5"],
+    ],
     ids=lambda a: a[0],
 )
 def test_benchmark_runs(args: list[str]) -> None:

@@ -1,8 +1,9 @@
 """carbon-calculator: carbon for activities with the versioned, cited method (see README.md, METHODOLOGY.md).
 
-Runs on ``activities`` row creation (event trigger) and for signed-in users' actions ``calculate``,
-``recalculate`` and ``estimate``. The use case is ``ecotrace.services.calculate``; computing and writing carbon,
-shared with the webhook, is ``ecotrace.services.carbon``.
+Runs on its schedule (every 10 minutes: the sweep completes activities left without carbon and folds pending
+rollup deltas) and for signed-in users' actions ``calculate``, ``recalculate`` and ``estimate``.
+The use case is ``ecotrace.services.calculate``; computing and writing carbon, shared with the webhook, is
+``ecotrace.services.carbon``.
 """
 
 from __future__ import annotations

@@ -176,7 +176,10 @@ class AppwriteStore(Store):
         try:
             return fn(*args, **kwargs)
         except AppwriteException as exc:
-            raise translate(exc, what) from exc
+            error = translate(exc, what)
+            if what == "commit transaction":  # Appwrite answered the commit itself: it marked the transaction failed
+                error.details["step"] = "commit"
+            raise error from exc
         except requests.RequestException as exc:  # pragma: no cover - the SDK wraps these itself
             raise StorageError(f"{what}: {exc}") from exc
 
@@ -290,8 +293,15 @@ class AppwriteStore(Store):
         try:
             self._call("stage operations", self.tables.create_operations, tx_id, operations=operations)
             self._call("commit transaction", self.tables.update_transaction, tx_id, commit=True)
+        except (ConflictError, NotFoundError, StoreRejectedError) as exc:
+            if exc.details.get("step") != "commit":
+                self._rollback(tx_id)
+            raise  # a commit Appwrite refused is already marked failed: nothing to roll back
         except EcoTraceError:
-            # If the rollback cannot be sent either, the transaction expires by itself (ttl).
-            with contextlib.suppress(AppwriteException, requests.RequestException):
-                self.tables.update_transaction(tx_id, rollback=True)
+            self._rollback(tx_id)
             raise
+
+    def _rollback(self, tx_id: str) -> None:
+        # If the rollback cannot be sent either, the transaction expires by itself (ttl).
+        with contextlib.suppress(AppwriteException, requests.RequestException):
+            self.tables.update_transaction(tx_id, rollback=True)

@@ -8,33 +8,32 @@ Periods (all windows in UTC, start inclusive, end exclusive):
 - ``monthly``: the calendar month, key ``2026-11``;
 - ``all_time``: everything, key ``all``; its ``period_start`` is the Unix epoch.
 
-What counts. Every figure on a leaderboard row is computed over the same rows: the user's activities in the
-period that are *counted* and *calculated*:
+What counts is one rule, ``ecotrace.domain.rollups.contribution``: bots are never counted (``is_bot``, a login
+ending in ``[bot]``, or a user labelled ``is_bot`` in the ``users`` table, which the leaderboard run leaves out);
+``counted=False`` rows are skipped (a workflow run whose jobs arrived is represented by its job rows, so counting
+it again would count the same work twice; ``ci_run_count`` therefore counts the CI rows that carry energy); rows
+without a carbon result are *pending* and left out until calculated. The leaderboard ranks the sums of that rule
+kept per person and period (``rollups``), never the activities themselves. People who opted out
+(``users.leaderboard_visible = false``) are not ranked.
 
-- bot activities (``is_bot``, a login ending in ``[bot]``, or a user labelled ``is_bot`` in the ``users``
-  table) are skipped: bots are never ranked;
-- ``counted=False`` rows are skipped everywhere (carbon, activity and per-type counts, CI minutes, lines,
-  active days): such a row's energy is already carried by other rows (a workflow run whose jobs arrived is
-  represented by its job rows), so counting it again would count the same work twice. ``ci_run_count``
-  therefore counts the CI rows that carry energy: jobs, or whole runs when no job rows arrived;
-- rows without a carbon result (``carbon_kg`` null) are *pending*: the calculation has not run yet. They
-  are reported as pending and left out until calculated, so a user is never ranked on half their work.
-
-The ranking rule. EcoTrace is a gamified footprint tracker, so "best" means most carbon-efficient, not least
-active. The score is ``carbon_per_activity_kg = carbon_kg / activity_count`` (kg CO2e per counted activity:
-commit, pull request, CI job or run, deployment); lowest first. Ties are broken by more activities, then by
-login (case-insensitive), then by user id, so the order is total and deterministic. A user needs at least
-``min_activities`` counted, calculated activities in the period (default 1) to be ranked.
+The ranking rule. "Better" is less carbon for the same work. The functional unit (the SCI ``R``) is the lines
+changed in commits, added + deleted, in thousands (kloc): the seed's "carbon per line of code". The score is
+``carbon_per_kloc_kg``: ALL of the period's counted carbon (commits, pull requests, CI, deployments) per kloc;
+lowest first. Splitting the same work into more commits, pull requests or jobs never lowers the carbon (each
+carries its own overhead) and never changes R, so it never improves a rank; the same work on a smaller runner
+or a cleaner grid has less carbon for the same R, so it does. Users with R = 0 in a period (no commit lines:
+only CI, say) are not ranked (``users_without_units``). Ties are broken by more lines (more work at the same
+efficiency), then by login (case-insensitive), then by user id, so the order is total and deterministic. A user
+also needs at least ``min_activities`` counted, calculated activities in the period (default 1).
 
 Ranks are ordinal ``1..n``: every ranked user has a distinct rank, because the tie-breaks above leave no
 ties. ``percentile`` is the share of the *other* ranked users that a user beats (ranks below), in percent:
 ``100 * (n - rank) / (n - 1)``; the first of ``n`` gets 100, the last 0, and a lone ranked user gets 100.
 
-Other metrics: ``carbon_per_commit_kg = carbon_kg / commit_count`` (all of the period's carbon, CI and
-deployments included, per commit delivered; null without commits); ``carbon_per_kloc_kg`` is ``carbon_kg``
-per 1,000 lines changed (added + deleted) in commits (pull requests are made of commits, so their lines are
-not added again; null when no line counts are known); ``ci_minutes`` sums ``duration_s`` of CI rows;
-``active_days`` counts distinct UTC calendar days with at least one counted, calculated activity.
+Other metrics: ``carbon_per_activity_kg = carbon_kg / activity_count``; ``carbon_per_commit_kg = carbon_kg /
+commit_count`` (all of the period's carbon per commit delivered; null without commits); ``ci_minutes`` sums the
+CI rows' durations; ``active_days`` counts distinct UTC calendar days with at least one counted, calculated
+activity; ``commits_per_active_day = commit_count / active_days``.
 """
 
 from __future__ import annotations
@@ -43,7 +42,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from .models import ActivityType
@@ -112,7 +111,7 @@ def previous_period(period: Period) -> Period | None:
     return period_for(period.type, period.start - timedelta(microseconds=1))
 
 
-def leaderboard_row_id(period_type: PeriodType, period_key: str, user_id: str) -> str:
+def period_row_id(period_type: PeriodType, period_key: str, user_id: str) -> str:
     """``<period_type>_<period_key>_<user_id>``; if that is longer than 36 characters or holds characters a
     row id may not, the user part becomes ``h.`` + a SHA-256 prefix of the user id (deterministic)."""
     prefix = f"{period_type.value}_{period_key}_"
@@ -123,6 +122,9 @@ def leaderboard_row_id(period_type: PeriodType, period_key: str, user_id: str) -
     if room < 12:
         raise ValueError(f"period key {period_key!r} leaves no room for a user id in a 36-character row id")
     return prefix + "h." + hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:room]
+
+
+leaderboard_row_id = period_row_id  # a leaderboard entry and the rollup it ranks share the id (different tables)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +141,9 @@ class ActivityFacts:
     lines_changed: int
     duration_s: float
     opens_pr: bool = False  # a ``pr`` row that opens its pull request: only these feed pr_count
+    carbon_kg_low: float | None = None
+    carbon_kg_high: float | None = None
+    energy_kwh: float | None = None
 
 
 def is_bot_login(login: str) -> bool:
@@ -148,71 +153,27 @@ def is_bot_login(login: str) -> bool:
 
 @dataclass(slots=True)
 class UserTotals:
-    """One user's counted, calculated activities in one period."""
+    """One user's counted, calculated sums in one period (read from their rollup row)."""
 
     user_id: str
     github_login: str
-    login_seen_at: datetime = EPOCH
     carbon_kg: float = 0.0
+    carbon_kg_low: float = 0.0
+    carbon_kg_high: float = 0.0
     activity_count: int = 0
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ACTIVITY_TYPES, 0))
-    ci_seconds: float = 0.0
+    ci_minutes: float = 0.0
     lines_changed: int = 0
-    days: set[date] = field(default_factory=set)
+    active_days: int = 0
 
-    def add(self, fact: ActivityFacts) -> None:
-        if fact.timestamp >= self.login_seen_at:  # the most recent login wins (renames)
-            self.github_login = fact.github_login
-            self.login_seen_at = fact.timestamp
-        self.carbon_kg += fact.carbon_kg or 0.0
-        self.activity_count += 1
-        if fact.type != "pr" or fact.opens_pr:
-            self.counts[fact.type] += 1
-        if fact.type == "ci_run":
-            self.ci_seconds += fact.duration_s
-        elif fact.type == "commit":
-            self.lines_changed += fact.lines_changed
-        self.days.add(fact.timestamp.date())
+    @property
+    def carbon_per_kloc_kg(self) -> float:
+        """The score: kg CO2e per 1,000 lines changed in commits (infinite without lines)."""
+        return self.carbon_kg * 1000.0 / self.lines_changed if self.lines_changed > 0 else float("inf")
 
     @property
     def carbon_per_activity_kg(self) -> float:
         return self.carbon_kg / self.activity_count if self.activity_count else float("inf")
-
-
-@dataclass(slots=True)
-class PeriodTally:
-    """Aggregation of one period: totals per user plus what was left out and why."""
-
-    period: Period
-    users: dict[str, UserTotals] = field(default_factory=dict)
-    pending: int = 0  # counted, non-bot activities still waiting for a carbon result
-    bots_skipped: int = 0
-    not_counted: int = 0
-
-    def add(self, fact: ActivityFacts) -> None:
-        """Add one activity (the caller checks ``period.contains``)."""
-        if fact.is_bot or is_bot_login(fact.github_login):
-            self.bots_skipped += 1
-            return
-        if not fact.counted:
-            self.not_counted += 1
-            return
-        if fact.carbon_kg is None:
-            self.pending += 1
-            return
-        totals = self.users.get(fact.user_id)
-        if totals is None:
-            totals = self.users[fact.user_id] = UserTotals(fact.user_id, fact.github_login)
-        totals.add(fact)
-
-
-def tally(period: Period, facts: Iterable[ActivityFacts]) -> PeriodTally:
-    """Aggregate the activities of ``period`` (activities outside its window are ignored)."""
-    result = PeriodTally(period)
-    for fact in facts:
-        if period.contains(fact.timestamp):
-            result.add(fact)
-    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,8 +184,8 @@ class RankedEntry:
 
 
 def ranking_key(totals: UserTotals) -> tuple[float, int, str, str]:
-    """Sort key of the ranking rule: score ascending, more activities first, then login, then user id."""
-    return (totals.carbon_per_activity_kg, -totals.activity_count, totals.github_login.casefold(), totals.user_id)
+    """Sort key of the ranking rule: score ascending, more lines first, then login, then user id."""
+    return (totals.carbon_per_kloc_kg, -totals.lines_changed, totals.github_login.casefold(), totals.user_id)
 
 
 def percentile_for(rank: int, ranked: int) -> float:
@@ -236,13 +197,22 @@ def percentile_for(rank: int, ranked: int) -> float:
     return 100.0 * (ranked - rank) / (ranked - 1)
 
 
+def has_units(totals: UserTotals) -> bool:
+    """Whether the period holds any of the functional unit (commit lines) for this user."""
+    return totals.lines_changed > 0
+
+
+def eligible(totals: UserTotals, min_activities: int = 1) -> bool:
+    return totals.activity_count >= min_activities and has_units(totals)
+
+
 def rank_users(totals: Iterable[UserTotals], *, min_activities: int = 1) -> list[RankedEntry]:
-    """Rank the users with at least ``min_activities`` counted, calculated activities (best first)."""
+    """Rank the users with R > 0 and at least ``min_activities`` counted, calculated activities (best first)."""
     if min_activities < 1:
         raise ValueError("min_activities must be at least 1")
-    eligible = sorted((t for t in totals if t.activity_count >= min_activities), key=ranking_key)
-    n = len(eligible)
-    return [RankedEntry(i, percentile_for(i, n), t) for i, t in enumerate(eligible, start=1)]
+    ranked = sorted((t for t in totals if eligible(t, min_activities)), key=ranking_key)
+    n = len(ranked)
+    return [RankedEntry(i, percentile_for(i, n), t) for i, t in enumerate(ranked, start=1)]
 
 
 def periods_to_refresh(
@@ -250,8 +220,8 @@ def periods_to_refresh(
 ) -> list[Period]:
     """The current period of each type, plus the previous one while the current is younger than ``settle``.
 
-    The schedule runs every 6 hours, so activities of the last hours of a day (week, month), and carbon
-    results that arrive late, would otherwise never reach that period's final ranking.
+    Carbon results that arrive late (the calculator's sweep) and deliveries GitHub sends late still change the
+    previous period's rollups, so its board is refreshed for a while after it ended.
     """
     out: list[Period] = []
     for period_type in dict.fromkeys(period_types):

@@ -1,17 +1,21 @@
 """Use case: the carbon-calculator function. Computes the carbon of stored activities with the versioned method
 and writes it with its audit trail.
 
-Entry points of :class:`CarbonCalculator`: the row-created event, and the signed-in user's actions
-``calculate``, ``recalculate`` (resumable batches) and ``estimate`` (what-if, nothing stored). The webhook's
-carbon step at delivery time is ``ecotrace.services.carbon.carbon_for_ingest``.
+Entry points of :class:`CarbonCalculator`: its schedule (the sweep, ``ecotrace.services.sweep``: activities
+left without carbon, and pending rollup deltas), and the signed-in user's actions ``calculate``, ``recalculate``
+(resumable batches) and ``estimate`` (what-if, nothing stored). The webhook's carbon step at delivery time is
+``ecotrace.services.carbon.carbon_for_ingest``. It no longer runs per created activity: the webhook already
+computed that carbon, so each such execution did nothing but cost one.
 
 A batch of results is written in ONE transaction by ``ecotrace.services.carbon.CarbonWrite``, the same write
-the webhook uses: the ``calculations`` rows, the activities' carbon columns, and the change (new - old) to
-``user_stats/<user_id>.carbon_kg`` when that row exists.
+the webhook uses: the ``calculations`` rows, the activities' carbon columns, the change (new - old) to
+``user_stats/<user_id>.carbon_kg`` when that row exists, and the change of each activity's contribution to its
+owner's rollups (``ecotrace.services.rollups``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import time
@@ -24,7 +28,7 @@ from ..clock import Clock, utc_now
 from ..domain.carbon import CalculationConfig, CarbonResult, calculate, default_methodology, plan_for
 from ..domain.invocation import Invocation
 from ..errors import ConflictError, NotFoundError, UnauthorizedError, ValidationError
-from ..ports import ROW_ID, Row, Store
+from ..ports import MAX_BATCH, ROW_ID, Row, Store
 from ..tables import activities, user_stats, users
 from ..tables.permissions import permissions_of
 from .calculate_requests import (
@@ -45,7 +49,9 @@ from .carbon import (
     config_for,
     factors_for,
 )
+from .rollups import FOLD_AFTER_S, CountedState, RollupWriter, counted_writes, entries_of
 from .sci import SciRequest, sci_report
+from .sweep import sweep
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +87,14 @@ class CarbonCalculator:
         self.sleep = sleep
         self.regions = regions  # people's profile locations, for activities that report none
         self.version = default_methodology().version
+        self.rollups = RollupWriter(store, clock=clock, monotonic=monotonic, sleep=sleep)
 
     # ---- dispatch -------------------------------------------------------------------------------
     def handle(self, body: Mapping[str, Any], invocation: Invocation) -> dict[str, Any]:
-        if invocation.trigger == "event":
-            return self.on_row_created(body)
+        if invocation.trigger == "schedule":
+            return sweep(self, batch=ACTIVITIES_PER_TRANSACTION).to_dict()
+        if invocation.trigger == "event":  # no event is configured any more (appwrite.json): a stale deployment
+            return {"ok": True, "status": "ignored", "reason": "activities are completed by the scheduled sweep"}
         if not invocation.user_id:
             raise UnauthorizedError("sign in to use the carbon calculator (no x-appwrite-user-id)")
         request = parse_request(body)
@@ -98,29 +107,12 @@ class CarbonCalculator:
         assert isinstance(request, EstimateRequest)
         return self.estimate(request.activity)
 
-    # ---- event: an activity row was created ------------------------------------------------------
-    def on_row_created(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        row_id = body.get("$id")
-        if not isinstance(row_id, str) or not ROW_ID.match(row_id):
-            raise ValidationError("$id: the event body is not an activities row", details={"field": "$id"})
-        if body.get("$tableId") not in (None, activities.NAME):
-            return {"ok": True, "status": "ignored", "reason": f"not an {activities.NAME} row"}
-        if body.get("methodology_version") == self.version and body.get("carbon_kg") is not None:
-            return {"ok": True, "status": "current", "activity_id": row_id, "methodology_version": self.version}
-        # The stored row, not the body: current values, and a forged body can only recompute a real row.
-        found, results = self._calculate_and_write([row_id], only_stale=True)
-        if not found:
-            return {"ok": True, "status": "ignored", "reason": "the activity no longer exists"}
-        if not results:
-            return {"ok": True, "status": "current", "activity_id": row_id, "methodology_version": self.version}
-        return {"ok": True, "status": "calculated", "result": result_json(results[0])}
-
     # ---- direct executions --------------------------------------------------------------------------
     def calculate_for(self, account_id: str, activity_id: str) -> dict[str, Any]:
         row = self.store.get(activities.NAME, activity_id)
         if row is None or not self._owned_by(account_id, str(row.get("user_id") or "")):
             raise NotFoundError(f"activity {activity_id} not found")
-        found, results = self._calculate_and_write([activity_id], only_stale=False)
+        found, results = self.calculate_and_write([activity_id], only_stale=False)
         if not found:
             raise NotFoundError(f"activity {activity_id} not found")
         return {"ok": True, "status": "calculated", "result": result_json(results[0])}
@@ -162,7 +154,7 @@ class CarbonCalculator:
                 stale.append(str(row["$id"]))
             for i in range(0, len(stale), ACTIVITIES_PER_TRANSACTION):
                 batch = stale[i : i + ACTIVITIES_PER_TRANSACTION]
-                _, results = self._calculate_and_write(batch, only_stale=True, deadline=deadline)
+                _, results = self.calculate_and_write(batch, only_stale=True, deadline=deadline)
                 recalculated += len(results)
             checked += len(page)
             if page:
@@ -195,7 +187,7 @@ class CarbonCalculator:
     def _stale(self, row: Row) -> bool:
         return row.get("methodology_version") != self.version or row.get("carbon_kg") is None
 
-    def _calculate_and_write(
+    def calculate_and_write(
         self, row_ids: Sequence[str], *, only_stale: bool, deadline: float | None = None
     ) -> tuple[bool, list[CarbonResult]]:
         """Read the rows fresh, calculate, write in one transaction; on a conflict (another writer touched
@@ -209,7 +201,7 @@ class CarbonCalculator:
                 return bool(rows), []
             outcomes = self._compute(todo, deadline)
             try:
-                self._write(outcomes)
+                self._write(outcomes, defer=attempt == WRITE_ATTEMPTS - 1)
             except ConflictError:
                 if attempt == WRITE_ATTEMPTS - 1:
                     raise
@@ -234,11 +226,27 @@ class CarbonCalculator:
             out.append((CarbonOutcome.recalculated(activity, result, permissions_of(row)), result))
         return out
 
-    def _write(self, outcomes: Sequence[tuple[CarbonOutcome, CarbonResult]]) -> None:
+    def _write(self, outcomes: Sequence[tuple[CarbonOutcome, CarbonResult]], *, defer: bool = False) -> None:
+        """One transaction: the carbon write and, for each activity, the change of its rollups; the counted part is
+        deferred to pending deltas on the last attempt or when it would not fit."""
         write = CarbonWrite([outcome for outcome, _ in outcomes])
         stats = self.store.get_many(user_stats.NAME, [u for u in write.users_changed() if ROW_ID.match(u)])
+        entries = entries_of(write.changes())
+        carbon = write.carbon_writes()
+        counted = counted_writes(
+            entries,
+            write.stats,
+            CountedState({} if defer else self.rollups.read(entries), stats),
+            source=_source(write),
+            room=MAX_BATCH - len(carbon),
+            now=self.clock(),
+            defer=defer,
+            create_stats=False,
+        )
         with self.store.transaction() as tx:
-            tx.stage(*write.writes(stats, create_stats=False))
+            tx.stage(*carbon, *counted.writes)
+        if counted.pending:
+            self.rollups.fold_people(counted.pending_users, budget_s=FOLD_AFTER_S, retry=False)
         for _, result in outcomes:
             log.info(
                 "carbon %s %s kg (%s) v%s",
@@ -247,3 +255,12 @@ class CarbonCalculator:
                 result.confidence.value,
                 result.methodology_version,
             )
+
+
+def _source(write: CarbonWrite) -> str:
+    """What a batch of results changes, as an id: the same change of the same stored rows has the same source, so
+    its pending delta could not be created twice."""
+    parts = [
+        f"{o.activity.id}:{o.stored.carbon_kg if o.stored else None}:{o.activity.carbon_kg}" for o in write.outcomes
+    ]
+    return "calc:" + hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()[:40]

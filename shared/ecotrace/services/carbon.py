@@ -7,7 +7,9 @@ is the webhook's carbon step (activities in; activities with carbon and their ``
 Writing: :class:`CarbonWrite` turns :class:`CarbonOutcome` s into the writes of one transaction: the
 ``calculations`` upserts (one bulk upsert; the row id comes from activity id + method version, so a
 recalculation replaces the row), the carbon columns of activity rows that already exist (a new row is created
-with them), and each owner's ``user_stats`` change (new carbon - the carbon it replaces).
+with them), and each owner's ``user_stats`` change (new carbon - the carbon it replaces). The change of each
+existing row (:meth:`CarbonWrite.changes`) is what the rollup writer (``services.rollups``) counts in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -150,6 +152,25 @@ class CarbonWrite:
         """Users whose totals this write changes: their ``user_stats`` rows are what :meth:`writes` needs."""
         return [user_id for user_id, change in self.stats.items() if change.nonzero()]
 
+    def changes(self) -> list[tuple[Activity, Activity]]:
+        """The rows this write changes, as stored and as written (new rows are counted by their creator)."""
+        out: list[tuple[Activity, Activity]] = []
+        for outcome in self.outcomes:
+            if outcome.stored is not None:
+                out.append((outcome.stored, outcome.activity))
+        return out
+
+    def carbon_writes(self) -> list[Write]:
+        """The calculations rows and the carbon columns of existing activity rows (not the totals)."""
+        out: list[Write] = []
+        rows = [calculations.with_permissions(o.calculation, o.permissions) for o in self.outcomes]
+        if rows:
+            out.append(BulkUpsert(calculations.NAME, tuple(rows)))
+        for outcome in self.outcomes:
+            if outcome.stored is not None:
+                out.append(Update(activities.NAME, outcome.activity.id, activities.carbon_columns(outcome.activity)))
+        return out
+
     def writes(
         self,
         stats_rows: Mapping[str, Row | None],
@@ -159,13 +180,7 @@ class CarbonWrite:
     ) -> list[Write]:
         """The writes, in order: calculations, activity carbon columns, user_stats. A user without a row in
         ``stats_rows`` gets one created (with ``stats_permissions``) when ``create_stats``, else nothing."""
-        out: list[Write] = []
-        rows = [calculations.with_permissions(o.calculation, o.permissions) for o in self.outcomes]
-        if rows:
-            out.append(BulkUpsert(calculations.NAME, tuple(rows)))
-        for outcome in self.outcomes:
-            if outcome.stored is not None:
-                out.append(Update(activities.NAME, outcome.activity.id, activities.carbon_columns(outcome.activity)))
+        out = self.carbon_writes()
         perms = stats_permissions or {}
         for user_id, change in self.stats.items():
             row = stats_rows.get(user_id)

@@ -1,28 +1,28 @@
-"""Use case: recompute the leaderboards (daily, weekly, monthly, all-time) from the ``activities`` table.
+"""Use case: the leaderboards (daily, weekly, monthly, all-time), ranked from the ``rollups`` table.
 
 One run:
 
-1. works out the periods to refresh (the current period of each requested type, plus the previous one
-   during the first hours of a new period: see ``ranking.periods_to_refresh``);
-2. reads activities by cursor pagination, selecting only the columns ranking needs, each row once: first
-   the union of the day/week/month windows (ranked and written right away), then, for all-time, the rows
-   outside that window; each activity is added to every period whose window contains it;
-3. ranks each period (``ecotrace.domain.ranking`` holds the rule and what counts);
-4. compares with the period's stored rows and writes only what changed: entries of users who dropped out of
-   the period (no longer eligible, became a bot, their activities were re-marked) are deleted first, so a
-   reader never sees a stale rank; new or changed entries are then bulk-upserted in batches of 100 in rank
-   order. Unchanged rows are not rewritten: each write is a realtime event on the ``leaderboards`` row
-   channels, which is how clients see the leaderboard move, so a write without a change would be noise.
+1. folds the pending deltas that deliveries under contention left behind (``services.rollups``, bounded), so the
+   rollups hold every counted activity, and purges expired rows of the global feed (``services.feed``, bounded);
+2. works out the periods to refresh (the current period of each requested type, plus the previous one during
+   the first hours of a new period: ``ranking.periods_to_refresh``);
+3. reads each period's rollup rows (index ``idx_period``: one row per person active in the period, never an
+   activity, so a run costs O(users) whatever the history) and the people to leave out (bots and those who
+   opted out: ``users.is_bot``, ``users.leaderboard_visible = false``);
+4. ranks each period (``ecotrace.domain.ranking`` holds the rule: carbon per kloc changed, lowest first), compares
+   with the period's stored rows and writes only what changed: entries of users who dropped out are deleted
+   first, so a reader never sees a stale rank; new or changed entries are then bulk-upserted in batches of 100 in
+   rank order. Unchanged rows are not rewritten: each write is a realtime event on the ``leaderboards`` row
+   channels, which is how clients see the leaderboard move. ``previous_rank`` / ``rank_change`` /
+   ``rank_changed_at`` give each entry's movement (``tables.leaderboards``).
 
-Between the deletes and the last upsert batch of a period a reader can briefly see a gap or two entries
-with the same rank (bulk writes are atomic per batch of 100, not per period); the next read is consistent.
-Activities still waiting for a carbon result are counted as pending and reported, not ranked.
+Between the deletes and the last upsert batch of a period a reader can briefly see a gap or two entries with the
+same rank (bulk writes are atomic per batch of 100, not per period); the next read is consistent.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -35,24 +35,29 @@ from appwrite.query import Query
 from ..clock import Clock, parse_iso, to_iso, utc_now
 from ..domain.ranking import (
     Period,
-    PeriodTally,
     PeriodType,
+    UserTotals,
+    has_units,
     leaderboard_row_id,
     periods_to_refresh,
     rank_users,
 )
 from ..errors import EcoTraceError, NotFoundError, ValidationError
 from ..ports import MAX_BATCH, Row, Store
-from ..tables import activities, leaderboards, users
+from ..tables import leaderboards, rollups, users
+from .feed import purge_expired
+from .rollups import RollupWriter
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_TIME_BUDGET_S = 45.0  # of the function's 60 s timeout; the rest is left for the writes
+FOLD_BUDGET_S = 10.0  # of the run, folding pending deltas first
+FOLD_LIMIT = 500
 
 
 class TimeBudgetExceededError(EcoTraceError):
-    """The run would not finish inside the function's timeout; nothing was written."""
+    """The run would not finish inside the function's timeout; the periods not yet written were left as they were."""
 
     status = 503
     code = "time_budget_exceeded"
@@ -61,9 +66,9 @@ class TimeBudgetExceededError(EcoTraceError):
 @dataclass(frozen=True)
 class LeaderboardOptions:
     min_activities: int = 1  # counted, calculated activities a user needs in a period to be ranked
-    page_size: int = DEFAULT_PAGE_SIZE  # rows per list request when reading activities
+    page_size: int = DEFAULT_PAGE_SIZE  # rows per list request when reading rollups
     settle: timedelta = timedelta(hours=12)  # the previous period is refreshed while the current is younger
-    time_budget_s: float | None = None  # stop reading (and write nothing) after this long
+    time_budget_s: float | None = None  # stop before the next period after this long
 
     def __post_init__(self) -> None:
         if self.min_activities < 1:
@@ -94,10 +99,12 @@ class RunRequest:
 
 
 def parse_run_request(data: Mapping[str, Any]) -> RunRequest:
-    """``{"periods": ["daily", ...], "now": "2026-11-25T12:00:00Z"}``, both optional."""
-    unknown = sorted(set(data) - {"periods", "now"})
+    """``{"periods": ["daily", ...], "now": "2026-11-25T12:00:00Z"}``, both optional (``"action": "run"`` too)."""
+    unknown = sorted(set(data) - {"action", "periods", "now"})
     if unknown:
-        raise ValidationError(f"unknown field(s): {', '.join(unknown)}; allowed: periods, now")
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}; allowed: action, periods, now")
+    if data.get("action", "run") != "run":
+        raise ValidationError(f"unknown action {data.get('action')!r}; allowed: run, reconcile")
     raw_periods = data.get("periods")
     period_types: tuple[PeriodType, ...] = tuple(PeriodType)
     if raw_periods is not None:
@@ -125,26 +132,27 @@ class PeriodReport:
     period_type: str
     period_key: str
     period_start: str
+    rollup_rows_read: int = 0
     users_ranked: int = 0
-    users_below_minimum: int = 0
+    users_below_minimum: int = 0  # fewer counted, calculated activities than LEADERBOARD_MIN_ACTIVITIES
+    users_without_units: int = 0  # no commit lines (R = 0) in the period: nothing to be efficient per
+    users_left_out: int = 0  # bots and people who opted out
     rows_written: int = 0
     rows_unchanged: int = 0
     rows_removed: int = 0
-    pending_activities: int = 0
-    bot_activities_skipped: int = 0
-    not_counted_skipped: int = 0
 
 
 @dataclass
 class LeaderboardRun:
     now: str
     periods: list[PeriodReport] = field(default_factory=list)
-    activities_read: int = 0
-    malformed_activities: int = 0
-    pending_activities: int = 0  # distinct activities in the refreshed windows still without a carbon result
+    rollup_rows_read: int = 0
     users_ranked: int = 0  # distinct users ranked in at least one of the periods
     rows_written: int = 0
     rows_removed: int = 0
+    pending_folded: int = 0
+    pending_left: int = 0
+    feed_purged: int = 0
     duration_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,107 +167,65 @@ def update_leaderboards(
     clock: Clock = utc_now,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> LeaderboardRun:
-    """Refresh the requested leaderboards; see the module docstring.
-
-    Two phases, so that a large all-time history cannot hold back the daily, weekly and monthly boards:
-    (1) read the window of the bounded periods, rank and write them; (2) if all-time is requested, read the
-    activities outside that window (before it, and any dated after it), rank and write all-time. The time
-    budget is checked while reading: over budget in phase 1 nothing is written; in phase 2 the bounded
-    periods are already written and all-time is left as it was.
-    """
+    """Refresh the requested leaderboards; see the module docstring. The bounded periods are written first and
+    all-time last; past the time budget the periods not yet written are left as they were."""
     request = request or RunRequest()
     options = options or LeaderboardOptions()
     started = monotonic()
     now = request.now or clock()
-    periods = periods_to_refresh(request.period_types, now, settle=options.settle)
     run = LeaderboardRun(now=to_iso(now))
-    tallies = {p: PeriodTally(p) for p in periods}
-    bounded = [p for p in periods if p.end is not None]
-    unbounded = [p for p in periods if p.end is None]
-    select = Query.select(["$id", *activities.RANKING_COLUMNS])
-    bots = bot_user_ids(store)
-    hidden = hidden_user_ids(store)
+    folded = RollupWriter(store, clock=clock, monotonic=monotonic).fold_pending(
+        limit=FOLD_LIMIT, budget_s=FOLD_BUDGET_S
+    )
+    run.pending_folded, run.pending_left = folded.folded, folded.left
+    run.feed_purged = purge_expired(store, clock())
+    left_out = left_out_user_ids(store)
     ranked_users: set[str] = set()
-
-    def scan(queries: list[str], targets: list[PeriodTally], written: list[Period]) -> None:
-        for row in store.iterate(activities.NAME, queries, page_size=options.page_size):
-            run.activities_read += 1
-            if options.time_budget_s is not None and run.activities_read % options.page_size == 0:
-                _check_budget(monotonic() - started, options.time_budget_s, run.activities_read, written)
-            fact = activities.facts_from_row(row)
-            if fact is None:
-                run.malformed_activities += 1
-                continue
-            if fact.user_id in hidden:  # opted out: not ranked anywhere
-                continue
-            if fact.user_id in bots and not fact.is_bot:
-                fact = dataclasses.replace(fact, is_bot=True)
-            seen = False
-            for target in targets:
-                if target.period.contains(fact.timestamp):
-                    target.add(fact)
-                    seen = True
-            if seen and not fact.is_bot and fact.counted and fact.carbon_kg is None:
-                run.pending_activities += 1
-        if options.time_budget_s is not None:
-            _check_budget(monotonic() - started, options.time_budget_s, run.activities_read, written)
-
-    def write(group: list[Period]) -> None:
-        written_at = to_iso(clock())
-        for period in group:
-            report = _write_period(store, tallies[period], options, written_at, ranked_users)
-            run.periods.append(report)
-            run.rows_written += report.rows_written
-            run.rows_removed += report.rows_removed
-
-    outside: list[list[str]] = [[select]]
-    if bounded:
-        start = to_iso(min(p.start for p in bounded))
-        end = to_iso(max(p.end for p in bounded if p.end is not None))
-        window = [Query.greater_than_equal("timestamp", start), Query.less_than("timestamp", end)]
-        scan([select, *window], list(tallies.values()), [])
-        write(bounded)
-        outside = [[select, Query.less_than("timestamp", start)], [select, Query.greater_than_equal("timestamp", end)]]
-    if unbounded:
-        for queries in outside:
-            scan(queries, [tallies[p] for p in unbounded], bounded)
-        write(unbounded)
-
+    periods = sorted(periods_to_refresh(request.period_types, now, settle=options.settle), key=lambda p: p.end is None)
+    written: list[Period] = []
+    for period in periods:
+        if options.time_budget_s is not None and monotonic() - started > options.time_budget_s:
+            _over_budget(monotonic() - started, options.time_budget_s, written, periods)
+        report = _refresh(store, period, left_out, options, to_iso(clock()), ranked_users)
+        run.periods.append(report)
+        run.rollup_rows_read += report.rollup_rows_read
+        run.rows_written += report.rows_written
+        run.rows_removed += report.rows_removed
+        written.append(period)
     run.users_ranked = len(ranked_users)
     run.duration_s = round(monotonic() - started, 3)
     log.info(
-        "leaderboards updated: %d activities, %d rows written, %d removed, %d pending, %.2f s",
-        run.activities_read,
+        "leaderboards updated: %d rollup rows, %d rows written, %d removed, %d deltas folded, %.2f s",
+        run.rollup_rows_read,
         run.rows_written,
         run.rows_removed,
-        run.pending_activities,
+        run.pending_folded,
         run.duration_s,
     )
     return run
 
 
-def _check_budget(elapsed_s: float, budget_s: float, read: int, written: list[Period]) -> None:
-    if elapsed_s <= budget_s:
-        return
-    done = ", ".join(p.label for p in written)
-    outcome = f"{done} were written; all-time was left as it was" if written else "nothing was written"
+def _over_budget(elapsed_s: float, budget_s: float, written: list[Period], periods: list[Period]) -> None:
+    done = ", ".join(p.label for p in written) or "nothing"
+    left = ", ".join(p.label for p in periods if p not in written)
     raise TimeBudgetExceededError(
-        f"reading activities took {elapsed_s:.1f} s (budget {budget_s:.0f} s) after {read} rows; {outcome}: "
-        "raise the function timeout and LEADERBOARD_TIME_BUDGET_S, or refresh all-time less often",
-        details={"activities_read": read, "written": [p.label for p in written]},
+        f"the run took {elapsed_s:.1f} s (budget {budget_s:.0f} s); {done} written, {left} left as they were",
+        details={"written": [p.label for p in written]},
     )
 
 
-def bot_user_ids(store: Store) -> frozenset[str]:
-    """Users labelled as bots in the ``users`` table, whatever their activity rows say (few rows)."""
-    queries = [Query.equal("is_bot", True), Query.select(["$id"])]
-    return frozenset(str(row["$id"]) for row in store.iterate(users.NAME, queries, page_size=MAX_BATCH))
+def left_out_user_ids(store: Store) -> frozenset[str]:
+    """People never ranked: labelled bots, and those who opted out (few rows: both columns are indexed)."""
+    out: set[str] = set()
+    for queries in ([Query.equal("is_bot", True)], [Query.equal("leaderboard_visible", False)]):
+        out.update(str(row["$id"]) for row in store.iterate(users.NAME, [*queries, Query.select(["$id"])], MAX_BATCH))
+    return frozenset(out)
 
 
-def hidden_user_ids(store: Store) -> frozenset[str]:
-    """People who opted out of the leaderboards (``users.leaderboard_visible`` false; few rows)."""
-    queries = [Query.equal("leaderboard_visible", False), Query.select(["$id"])]
-    return frozenset(str(row["$id"]) for row in store.iterate(users.NAME, queries, page_size=MAX_BATCH))
+def period_totals(store: Store, period: Period, page_size: int = DEFAULT_PAGE_SIZE) -> list[UserTotals]:
+    """Every person's sums in one period, from its rollup rows."""
+    queries = [Query.equal("period_type", period.type.value), Query.equal("period_key", period.key)]
+    return [rollups.totals_of(row) for row in store.iterate(rollups.NAME, queries, page_size=page_size)]
 
 
 def stored_entries(store: Store, period: Period, page_size: int = MAX_BATCH) -> dict[str, Row]:
@@ -267,27 +233,32 @@ def stored_entries(store: Store, period: Period, page_size: int = MAX_BATCH) -> 
     return {str(row["$id"]): row for row in store.iterate(leaderboards.NAME, queries, page_size=page_size)}
 
 
-def _write_period(
-    store: Store, period_tally: PeriodTally, options: LeaderboardOptions, written_at: str, ranked_users: set[str]
+def _refresh(
+    store: Store,
+    period: Period,
+    left_out: frozenset[str],
+    options: LeaderboardOptions,
+    written_at: str,
+    ranked_users: set[str],
 ) -> PeriodReport:
-    period = period_tally.period
-    ranked = rank_users(period_tally.users.values(), min_activities=options.min_activities)
+    report = PeriodReport(period.type.value, period.key, to_iso(period.start))
+    everyone = period_totals(store, period, options.page_size)
+    report.rollup_rows_read = len(everyone)
+    active = [t for t in everyone if t.activity_count > 0]
+    candidates = [t for t in active if t.user_id not in left_out]
+    report.users_left_out = len(active) - len(candidates)
+    ranked = rank_users(candidates, min_activities=options.min_activities)
     ranked_users.update(e.totals.user_id for e in ranked)
-    report = PeriodReport(
-        period_type=period.type.value,
-        period_key=period.key,
-        period_start=to_iso(period.start),
-        users_ranked=len(ranked),
-        users_below_minimum=len(period_tally.users) - len(ranked),
-        pending_activities=period_tally.pending,
-        bot_activities_skipped=period_tally.bots_skipped,
-        not_counted_skipped=period_tally.not_counted,
+    report.users_ranked = len(ranked)
+    report.users_without_units = sum(1 for t in candidates if not has_units(t))
+    report.users_below_minimum = sum(
+        1 for t in candidates if has_units(t) and t.activity_count < options.min_activities
     )
     stored = stored_entries(store, period, page_size=options.page_size)
     wanted: dict[str, dict[str, Any]] = {}
     for entry in ranked:
         row_id = leaderboard_row_id(period.type, period.key, entry.totals.user_id)
-        wanted[row_id] = leaderboards.entry_columns(period, entry)
+        wanted[row_id] = leaderboards.entry_columns(period, entry, stored.get(row_id), written_at)
 
     for row_id in sorted(set(stored) - set(wanted)):
         with contextlib.suppress(NotFoundError):  # another run removed it first

@@ -37,7 +37,10 @@ from ..errors import ValidationError
 from ..ports import MAX_BATCH, ROW_ID, Row, Store
 from ..tables import activities, deliveries, per_person_tables, users
 from ..tables.deliveries import DeliveryStatus
+from ..tables.text import read_text
+from .feed import forget_logins
 from .profile import linked_rows, remove_from_leaderboards
+from .rollups import RollupWriter
 
 DEFAULT_BUDGET_S = 20.0  # of the function's 30 s timeout
 MAX_EXPORT_BYTES = 2_000_000  # JSON per export answer (the rest follows with next_cursor)
@@ -311,12 +314,20 @@ class PersonalData:
 def remove_from_aggregates(store: Store, user_ids: Sequence[str]) -> dict[str, int]:
     """THE one call site that takes a person out of every aggregate others see, at once (not at the next run).
 
-    Today that is the leaderboards (their entries deleted; the others' ranks close up at the next run). The
-    per-period rollups and the global feed being built on branch ``scale-rollups`` plug in here: their writer's
-    way to subtract a person goes in this function, and nothing else in the erasure changes."""
+    The leaderboards (their entries deleted; the others' ranks close up at the next run), the person's rollups and
+    pending deltas (``RollupWriter.remove_user``: what the leaderboards are ranked from), and the global feed's
+    rows that show their login (the others name no one)."""
     if not user_ids:
         return {}
-    return {"leaderboards": remove_from_leaderboards(store, list(user_ids))}
+    logins = [
+        read_text(str(row["username"])) for row in store.get_many(users.NAME, user_ids).values() if row.get("username")
+    ]
+    writer = RollupWriter(store)
+    return {
+        "leaderboards": remove_from_leaderboards(store, list(user_ids)),
+        "rollups": sum(writer.remove_user(user_id) for user_id in user_ids),
+        "activity_feed": forget_logins(store, logins),
+    }
 
 
 def _page(queries: list[str], after: str | None, limit: int) -> list[str]:

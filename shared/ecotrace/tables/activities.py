@@ -1,6 +1,7 @@
 """The ``activities`` table: one row per Activity (``ecotrace.domain.models``), id ``$id``.
 
-Stored as Appwrite JSON: datetimes in ISO form, ``details`` as a compact JSON string (sorted keys). Readers:
+Stored as Appwrite JSON: datetimes in ISO form, ``details`` as a compact JSON string (sorted keys), every string
+through ``tables.text`` (user text is never read by Appwrite as an update operator, and reads back as sent). Readers:
 :func:`from_row` (the whole activity, validated) and :func:`facts_from_row` (the few columns ranking reads, for
 the leaderboard's scans of every row; never raises).
 """
@@ -12,6 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import annotated_types
+
 from ..clock import parse_iso, to_iso
 from ..domain.carbon import CarbonResult
 from ..domain.github import opens_pull_request
@@ -19,6 +22,7 @@ from ..domain.models import Activity
 from ..domain.ranking import ACTIVITY_TYPES, ActivityFacts, is_bot_login, utc
 from ..domain.validation import validated
 from ..ports import Row
+from .text import read_row, read_text, stored_row
 
 NAME = "activities"
 USER_COLUMN = "user_id"  # a per-person table: the person's rows are erased and exported by it
@@ -35,7 +39,7 @@ CARBON_COLUMNS = (
     "calculation_id",
     "calculated_at",
 )
-# What the leaderboard selects when it scans activities (read by facts_from_row).
+# What reconciliation selects when it reads activities (read by facts_from_row).
 RANKING_COLUMNS = (
     "user_id",
     "external_id",
@@ -44,12 +48,22 @@ RANKING_COLUMNS = (
     "type",
     "counted",
     "carbon_kg",
+    "carbon_kg_low",
+    "carbon_kg_high",
+    "energy_kwh",
     "timestamp",
     "lines_added",
     "lines_deleted",
     "duration_s",
 )
 _FIELDS = set(Activity.model_fields) - {"id"}
+# Column sizes, as the model (which mirrors schema/tables.json) bounds them.
+_SIZES = {
+    name: meta.max_length
+    for name, field in Activity.model_fields.items()
+    for meta in field.metadata
+    if isinstance(meta, annotated_types.MaxLen)
+}
 
 
 def _details_json(details: Mapping[str, Any]) -> str:
@@ -62,7 +76,7 @@ def to_row(activity: Activity, permissions: Iterable[str] = ()) -> Row:
     data["timestamp"] = to_iso(activity.timestamp)
     data["calculated_at"] = to_iso(activity.calculated_at) if activity.calculated_at else None
     data["details"] = _details_json(activity.details)
-    return {"$id": activity.id, "$permissions": list(permissions), **data}
+    return {"$id": activity.id, "$permissions": list(permissions), **stored_row(data, _SIZES)}
 
 
 def rewrite_row(activity: Activity) -> Row:
@@ -112,7 +126,7 @@ def erased_columns(row: Mapping[str, Any], erase: Callable[[str], str]) -> Row:
 
 def from_row(row: Mapping[str, Any]) -> Activity:
     """A row as an Activity; a malformed row raises ValidationError naming the column."""
-    data: dict[str, Any] = {k: v for k, v in row.items() if k in _FIELDS}
+    data: dict[str, Any] = {k: v for k, v in read_row(row).items() if k in _FIELDS}
     data["id"] = row.get("$id")
     details = data.get("details")
     if isinstance(details, str):
@@ -133,8 +147,8 @@ def from_row(row: Mapping[str, Any]) -> Activity:
 
 
 def facts_from_row(row: Mapping[str, Any]) -> ActivityFacts | None:
-    """The RANKING_COLUMNS of a row; None when it is malformed (no user, unknown type, bad timestamp, negative
-    carbon)."""
+    """The RANKING_COLUMNS of a row (what ``domain.rollups.contribution`` counts); None when it is malformed (no
+    user, unknown type, bad timestamp, negative carbon)."""
     user_id = row.get("user_id")
     kind = row.get("type")
     stamp = row.get("timestamp")
@@ -150,8 +164,10 @@ def facts_from_row(row: Mapping[str, Any]) -> ActivityFacts | None:
         if isinstance(carbon, bool) or not isinstance(carbon, int | float) or not 0 <= carbon < float("inf"):
             return None
         carbon = float(carbon)
+    bounds = [row.get(c) for c in ("carbon_kg_low", "carbon_kg_high", "energy_kwh")]
+    low, high, energy = (_non_negative_float(b) if b is not None else None for b in bounds)
     login = row.get("github_login")
-    login = login if isinstance(login, str) and login else user_id
+    login = read_text(login) if isinstance(login, str) and login else user_id
     return ActivityFacts(
         user_id=user_id,
         github_login=login,
@@ -163,8 +179,11 @@ def facts_from_row(row: Mapping[str, Any]) -> ActivityFacts | None:
         lines_changed=_non_negative_int(row.get("lines_added")) + _non_negative_int(row.get("lines_deleted")),
         duration_s=_non_negative_float(row.get("duration_s")),
         opens_pr=opens_pull_request(
-            str(kind), row.get("external_id") if isinstance(row.get("external_id"), str) else None
+            str(kind), read_text(row["external_id"]) if isinstance(row.get("external_id"), str) else None
         ),
+        carbon_kg_low=low,
+        carbon_kg_high=high,
+        energy_kwh=energy,
     )
 
 

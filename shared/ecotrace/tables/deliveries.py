@@ -20,10 +20,14 @@ from ..clock import parse_iso, to_iso
 from ..domain.github import DeliveryHeaders, Extraction
 from ..errors import ValidationError
 from ..ports import Row
+from .text import read_text, stored_row, stored_text
 
 NAME = "webhook_deliveries"
 HEADERS_SIZE = 8192  # the headers column's size
 ERROR_SIZE = 2048  # the error column's size
+# A failure that processing the same body again cannot fix (the store refused data derived from it): the error
+# begins with this, and replays leave the delivery alone (see DeliveryRecord.permanent).
+PERMANENT = "permanent: "
 
 
 class DeliveryStatus(StrEnum):
@@ -60,9 +64,14 @@ class DeliveryRecord:
             status=status,
             attempts=int(row.get("attempts") or 0),
             updated_at=updated_at,
-            error=str(row["error"]) if row.get("error") else None,
+            error=read_text(str(row["error"])) if row.get("error") else None,
             activity_count=int(row.get("activity_count") or 0),
         )
+
+    @property
+    def permanent(self) -> bool:
+        """Failed for good: the body itself cannot be processed (see :func:`failed_changes`)."""
+        return self.status is DeliveryStatus.FAILED and (self.error or "").startswith(PERMANENT)
 
     @property
     def finished(self) -> bool:
@@ -131,8 +140,10 @@ def processed_changes(processed_at: datetime, activity_count: int) -> Row:
     }
 
 
-def failed_changes(message: str) -> Row:
-    return {"status": DeliveryStatus.FAILED.value, "error": message[:ERROR_SIZE]}
+def failed_changes(message: str, *, permanent: bool = False) -> Row:
+    """Mark the delivery failed; ``permanent``: processing the same body again would fail the same way."""
+    text = (PERMANENT + message) if permanent else message
+    return {"status": DeliveryStatus.FAILED.value, "error": stored_text(text[:ERROR_SIZE], ERROR_SIZE)}
 
 
 def uncount_marker(run_row_id: str, head: DeliveryHeaders, now: datetime) -> tuple[str, Row]:
@@ -143,17 +154,19 @@ def uncount_marker(run_row_id: str, head: DeliveryHeaders, now: datetime) -> tup
     always fails the commit. So the un-counting creates this row, and the second delivery's transaction fails,
     re-reads (the run is now uncounted) and leaves the totals alone.
     """
-    return "u_" + run_row_id.split("_", 1)[-1], {
-        "delivery_id": f"uncount:{run_row_id}",
-        "hook_id": head.hook_id,
-        "event": "workflow_job",
-        "action": "uncount_run",
-        "status": DeliveryStatus.PROCESSED.value,
-        "received_at": to_iso(now),
-        "processed_at": to_iso(now),
-        "error": f"marker: run {run_row_id} un-counted by delivery {head.delivery_id}",
-        "activity_count": 0,
-    }
+    return "u_" + run_row_id.split("_", 1)[-1], stored_row(
+        {
+            "delivery_id": f"uncount:{run_row_id}",
+            "hook_id": head.hook_id,
+            "event": "workflow_job",
+            "action": "uncount_run",
+            "status": DeliveryStatus.PROCESSED.value,
+            "received_at": to_iso(now),
+            "processed_at": to_iso(now),
+            "error": f"marker: run {run_row_id} un-counted by delivery {head.delivery_id}",
+            "activity_count": 0,
+        }
+    )
 
 
 ERASED_HEADER = "x-ecotrace-erased"  # in ``headers`` of a row whose body an erasure changed (with the time)

@@ -3,11 +3,14 @@
 A row is created by the first delivery that person sends (no permissions yet), or by sign-up; ``account_id``
 links it to an Appwrite account (see ``ecotrace.services.accounts``). The profile columns (display name,
 visibility, location, onboarding, preferences) are changed by the person only (``ecotrace.services.profile``).
+``leaderboard_visible`` (default true) and ``feed_show_login`` (default false) are the person's
+choices: see :func:`visibility`. Strings go through ``tables.text`` (never read as an update operator).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +19,7 @@ from ..domain.github import Actor
 from ..domain.profile import ProfileChange
 from ..domain.ranking import is_bot_login
 from ..ports import Row
+from .text import read_row, read_text, stored_row
 
 NAME = "users"
 USER_COLUMN = "$id"  # a per-person table: the row id is the person's user id
@@ -30,6 +34,26 @@ PROFILE_COLUMNS = (
     "onboarding_completed",
     "preferences",
 )
+_SIZES = {"username": 100, "display_name": 255, "email": 320, "avatar_url": 2048}
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What a person lets others see: ranked on leaderboards, shown in the global feed, and with their login."""
+
+    ranked: bool = True  # users.leaderboard_visible (false: not ranked, not in the feed)
+    show_login: bool = False  # users.feed_show_login
+
+    @property
+    def in_feed(self) -> bool:
+        return self.ranked
+
+
+def visibility(row: Row | None) -> Visibility:
+    """A person's choices from their users row (no row yet: the defaults, visible and anonymous)."""
+    if row is None:
+        return Visibility()
+    return Visibility(ranked=visible(row), show_login=row.get("feed_show_login") is True)
 
 
 def account_of(row: Row) -> str | None:
@@ -40,7 +64,7 @@ def account_of(row: Row) -> str | None:
 
 def new_row(actor: Actor, first_seen_at: datetime) -> Row:
     """The row a person's first delivery creates."""
-    return {
+    data: Row = {
         "github_id": actor.github_id,
         "username": actor.login,
         "is_bot": actor.is_bot,
@@ -48,24 +72,27 @@ def new_row(actor: Actor, first_seen_at: datetime) -> Row:
         "first_seen_at": to_iso(first_seen_at),
         "$permissions": [],
     }
+    return stored_row(data, _SIZES)
 
 
 def profile_changes(row: Row, actor: Actor) -> Row | None:
     """What to update when the sender's login or avatar changed since the row was written (None: nothing)."""
-    if row.get("username") != actor.login or (actor.avatar_url and row.get("avatar_url") != actor.avatar_url):
-        return {"username": actor.login, "avatar_url": actor.avatar_url}
+    login, avatar = (read_text(v) if isinstance(v, str) else v for v in (row.get("username"), row.get("avatar_url")))
+    if login != actor.login or (actor.avatar_url and avatar != actor.avatar_url):
+        return stored_row({"username": actor.login, "avatar_url": actor.avatar_url}, _SIZES)
     return None
 
 
 def signup_row(github_id: str, login: str, account_id: str, first_seen_at: datetime) -> Row:
     """The row sign-up creates for someone who has sent no delivery yet (permissions are set by the caller)."""
-    return {
+    data: Row = {
         "github_id": github_id,
         "username": login[:100],
         "account_id": account_id,
         "is_bot": is_bot_login(login),
         "first_seen_at": to_iso(first_seen_at),
     }
+    return stored_row(data, _SIZES)
 
 
 def visible(row: Row) -> bool:
@@ -91,12 +118,12 @@ def columns_for(change: ProfileChange) -> Row:
         place = change.get("location")
         out["country"] = place.country if place is not None else None
         out["region"] = place.region if place is not None else None
-    return out
+    return stored_row(out, _SIZES)  # a display name is the person's own text: never an operator
 
 
 def profile_json(row: Row) -> dict[str, Any]:
     """The person's profile as the API shows it (preferences decoded; visibility defaults applied)."""
-    out: dict[str, Any] = {"user_id": row.get("$id"), **{name: row.get(name) for name in PROFILE_COLUMNS}}
+    out: dict[str, Any] = {"user_id": row.get("$id"), **{name: read_row(row).get(name) for name in PROFILE_COLUMNS}}
     try:
         out["preferences"] = json.loads(row["preferences"]) if row.get("preferences") else {}
     except (json.JSONDecodeError, TypeError):

@@ -15,6 +15,7 @@ from .access import (
     row_allows,
     table_allows,
 )
+from .codec import defaults_for
 from .database import Writer
 from .ids import is_uid, new_unique_id
 from .operators import apply_operators
@@ -173,7 +174,11 @@ def op_upsert(
 ) -> tuple[dict[str, Any], bool]:
     existing = w.get(table, row_id)
     if existing is None:
-        return op_create(w, table, caller, row_id, data if data is not None else {}, permissions, action="upsert"), True
+        # A created row's operators start from the column defaults (utopia-php/database SQL::upsertDocuments).
+        fresh = apply_operators(table, defaults_for(table), data) if isinstance(data, dict) else data
+        return op_create(
+            w, table, caller, row_id, fresh if fresh is not None else {}, permissions, action="upsert"
+        ), True
     values, internal = clean_data(caller, data if data is not None else {})
     perms = _permissions_for(caller, permissions, internal)
     if not row_allows(caller, table, existing, "update"):

@@ -69,3 +69,26 @@ def test_ordinary_json_text_is_not_taken_for_an_operator(tables: TablesDB) -> No
     tables.create_row(DB, "notes", "n1", note())
     text = '{"method": "increment", "values": [1], "note": "just data"}'
     assert tables.update_row(DB, "notes", "n1", {"body": text}).data["body"] == text
+
+
+def test_an_upsert_that_creates_the_row_applies_its_operators_to_the_column_defaults(tables: TablesDB) -> None:
+    # utopia-php/database Adapter/SQL.php upsertDocuments: "For new documents, apply operators to attribute
+    # defaults" (applyOperatorToValue: increment of null is 0 + value)
+    tables.upsert_row(DB, "notes", "fresh", {"title": "t", "count": Operator.increment(4)})
+    with_tx = tables.create_transaction(ttl=60)
+    tables.create_operations(
+        with_tx.id,
+        operations=[
+            {
+                "action": "upsert",
+                "databaseId": DB,
+                "tableId": "notes",
+                "rowId": "staged",
+                "data": {"title": "t", "count": Operator.increment(2), "score": Operator.increment(1.5)},
+            }
+        ],
+    )
+    tables.update_transaction(with_tx.id, commit=True)
+    assert tables.get_row(DB, "notes", "fresh").data["count"] == 4
+    staged = tables.get_row(DB, "notes", "staged").data
+    assert (staged["count"], staged["score"]) == (2, 1.5)

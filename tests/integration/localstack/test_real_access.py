@@ -1,9 +1,9 @@
 """Who may read and write what, on the real appwrite.json, with the row permissions the code writes.
 
-Issue 2: a user reads their own rows, signed-in users read the leaderboards, and nothing else. Expected outcomes
-follow Appwrite's rules (reference appwrite-rest.md section 3), not this stack's code: a row that may not be
-read is a 404 on get and absent from lists; a table without read permission and without row security is a 401
-on list; a write without permission is a 401.
+Issue 2: a user reads their own rows, signed-in users read the leaderboards and the global feed, and nothing
+else. Expected outcomes follow Appwrite's rules (reference appwrite-rest.md section 3), not this stack's code: a
+row that may not be read is a 404 on get and absent from lists; a table without read permission and without row
+security is a 401 on list; a write without permission is a 401.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ DB = SCHEMA["tablesDB"][0]["$id"]
 TABLES = {t["$id"]: t for t in SCHEMA["tables"]}
 # Tables whose rows belong to one person (the code grants that person's account read on each row).
 OWNED = ("users", "activities", "calculations", "user_stats")
+# Tables every signed-in user reads (the boards and the anonymised global feed).
+SIGNED_IN = ("leaderboards", "activity_feed")
 # Tables no client reads at all.
-BACKEND_ONLY = ("emission_factors", "webhook_deliveries", "rate_limits")
+BACKEND_ONLY = ("emission_factors", "webhook_deliveries", "rate_limits", "rollups", "pending_deltas")
 
 
 def _value(column: dict[str, Any]) -> Any:
@@ -94,7 +96,7 @@ def _status(call: Any) -> int:
 
 def test_every_table_is_either_owned_leaderboard_or_backend_only() -> None:
     # If a table is added, this test makes someone decide who may read it.
-    assert set(TABLES) == {*OWNED, "leaderboards", *BACKEND_ONLY}
+    assert set(TABLES) == {*OWNED, *SIGNED_IN, *BACKEND_ONLY}
 
 
 def test_owners_read_their_own_rows_and_nobody_else_does(seeded: StackHandle) -> None:
@@ -109,14 +111,15 @@ def test_owners_read_their_own_rows_and_nobody_else_does(seeded: StackHandle) ->
             assert stranger.list_rows(DB, table_id).rows == [], table_id
 
 
-def test_signed_in_users_read_leaderboards_and_guests_do_not(seeded: StackHandle) -> None:
+@pytest.mark.parametrize("table_id", SIGNED_IN)
+def test_signed_in_users_read_leaderboards_and_the_feed_and_guests_do_not(seeded: StackHandle, table_id: str) -> None:
     for account in ("acc-a", "acc-b"):
         user = TablesDB(seeded.user_client(account))
-        assert [r.id for r in user.list_rows(DB, "leaderboards").rows] == ["row-a"]
-        assert user.get_row(DB, "leaderboards", "row-a").id == "row-a"
+        assert [r.id for r in user.list_rows(DB, table_id).rows] == ["row-a"]
+        assert user.get_row(DB, table_id, "row-a").id == "row-a"
     guest = TablesDB(seeded.guest_client())
-    assert _status(lambda: guest.list_rows(DB, "leaderboards")) == 401
-    assert _status(lambda: guest.get_row(DB, "leaderboards", "row-a")) == 404
+    assert _status(lambda: guest.list_rows(DB, table_id)) == 401
+    assert _status(lambda: guest.get_row(DB, table_id, "row-a")) == 404
 
 
 def test_backend_tables_are_closed_to_every_client(seeded: StackHandle) -> None:

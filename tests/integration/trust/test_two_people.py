@@ -129,7 +129,8 @@ def test_her_export_holds_her_data_and_the_deliveries_that_name_her_and_nothing_
 
 def test_after_her_erasure_nothing_names_her_and_all_of_his_is_as_it_was(world: StackHandle) -> None:
     before = everything(world)
-    bob_before = {t: sorted(r["$id"] for r in rows_of(world, t, BOB.user_id)) for t in (*OWNED, "leaderboards")}
+    counted = (*OWNED, "leaderboards", "rollups")
+    bob_before = {t: sorted(r["$id"] for r in rows_of(world, t, BOB.user_id)) for t in counted}
     status, refused = call_api(world, ADA, {"action": "delete_my_data"})
     assert status == 400
     assert "confirm" in refused["message"]
@@ -139,15 +140,14 @@ def test_after_her_erasure_nothing_names_her_and_all_of_his_is_as_it_was(world: 
         for table, count in page["removed"].items():
             removed[table] = removed.get(table, 0) + count
     expected = {
-        t: len([r for r in before[t] if r.get("$id" if t == "users" else "user_id") == ADA.user_id])
-        for t in (*OWNED, "leaderboards")
+        t: len([r for r in before[t] if r.get("$id" if t == "users" else "user_id") == ADA.user_id]) for t in counted
     }
-    assert removed == expected
+    assert removed == {**expected, "pending_deltas": 0, "activity_feed": 0}  # nothing pending; she never opted in
     assert all(expected.values())
     after = everything(world)
     for table, rows in after.items():
         assert not mentions(rows, ADA.traces()), table
-    assert {t: sorted(r["$id"] for r in rows_of(world, t, BOB.user_id)) for t in (*OWNED, "leaderboards")} == bob_before
+    assert {t: sorted(r["$id"] for r in rows_of(world, t, BOB.user_id)) for t in counted} == bob_before
     bobs_delivery = next(r for r in after["webhook_deliveries"] if r["delivery_id"] == "d-bob-1")
     assert BOB.login in bobs_delivery["body"]
     assert "[erased]" in bobs_delivery["body"]

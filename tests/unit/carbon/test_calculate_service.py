@@ -1,5 +1,5 @@
-"""The calculation service against the in-memory store: event trigger, the user's actions, one transaction
-per write, user_stats deltas, and idempotent recalculation."""
+"""The calculation service against the in-memory store: the scheduled sweep, the user's actions, one transaction
+per write, user_stats and rollup deltas, and idempotent recalculation."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from ecotrace.domain.carbon import calculation_id, default_methodology
 from ecotrace.domain.models import Activity, EmissionFactor
 from ecotrace.entrypoints.http import Invocation
-from ecotrace.errors import ConflictError, NotFoundError, StorageError, UnauthorizedError, ValidationError
+from ecotrace.errors import ConflictError, NotFoundError, UnauthorizedError, ValidationError
 from ecotrace.services.calculate import CarbonCalculator
 from ecotrace.services.carbon import carbon_for_ingest
 from ecotrace.tables.activities import from_row as activity_from_row
@@ -24,6 +24,7 @@ USER = Invocation(trigger="http", user_id=ALICE, event=None, key="k")
 EVENT = Invocation(
     trigger="event", user_id=None, event="databases.ecotrace-main.tables.activities.rows.x.create", key="k"
 )
+SCHEDULE = Invocation(trigger="schedule", user_id=None, event=None, key="k")
 
 
 class FixedFactors:
@@ -60,16 +61,16 @@ def ci(id_: str, user: str = "gh_1", **kw: Any) -> Activity:
     return make_activity(id=id_, user_id=user, duration_s=600, runner_labels=["ubuntu-latest"], **kw)
 
 
-def test_created_row_gets_its_carbon_in_one_transaction() -> None:
+def test_the_schedule_gives_a_row_left_without_carbon_its_carbon_in_one_transaction() -> None:
     service, store, _ = build()
     seed_user(store, "gh_1", ALICE, stats_kg=1.0)
-    row = seed_activity(store, ci("a1"))
+    seed_activity(store, ci("a1"))
     store.requests.clear()
-    answer = service.handle(row, EVENT)
-    assert answer["status"] == "calculated"
-    carbon = answer["result"]["carbon_kg"]
+    answer = service.handle({}, SCHEDULE)
+    assert (answer["status"], answer["calculated"], answer["done"]) == ("swept", 1, True)
     [activity] = store.rows("activities")
-    assert activity["carbon_kg"] == carbon
+    carbon = activity["carbon_kg"]
+    assert carbon is not None
     assert activity["methodology_version"] == VERSION
     assert activity["calculation_id"] == calculation_id("a1", VERSION)
     [calc] = store.rows("calculations")
@@ -77,30 +78,37 @@ def test_created_row_gets_its_carbon_in_one_transaction() -> None:
     assert calc["activity_id"] == "a1"
     assert calc["$permissions"] == ['read("user:acct-alice")']  # readable by whoever reads the activity
     assert store.rows("user_stats")[0]["carbon_kg"] == pytest.approx(1.0 + carbon)
+    # the result reaches the leaderboards' sums in the same commit: the day, week, month and all-time rows
+    rollups = {r["period_type"]: r for r in store.rows("rollups")}
+    assert sorted(rollups) == ["all_time", "daily", "monthly", "weekly"]
+    assert all(r["carbon_kg"] == pytest.approx(carbon) and r["ci_run_count"] == 1 for r in rollups.values())
     assert [m for m, _ in store.requests].count("tx_commit") == 1
 
 
-def test_row_already_calculated_with_this_version_is_left_alone() -> None:
+def test_the_schedule_leaves_calculated_rows_alone() -> None:
     service, store, _ = build()
     seed_user(store, "gh_1", ALICE)
-    row = seed_activity(store, ci("a1"))
-    service.handle(row, EVENT)
-    before = (store.rows("activities"), store.rows("calculations"), store.rows("user_stats"))
+    seed_activity(store, ci("a1"))
+    service.handle({}, SCHEDULE)
+    before = (store.rows("activities"), store.rows("calculations"), store.rows("user_stats"), store.rows("rollups"))
     store.requests.clear()
-    # the event body of a row the webhook already calculated, and a redelivered event of the stored row
-    assert service.handle(store.rows("activities")[0], EVENT)["status"] == "current"
-    assert service.handle(row, EVENT)["status"] == "current"
-    assert (store.rows("activities"), store.rows("calculations"), store.rows("user_stats")) == before
+    assert service.handle({}, SCHEDULE)["calculated"] == 0
+    assert (
+        store.rows("activities"),
+        store.rows("calculations"),
+        store.rows("user_stats"),
+        store.rows("rollups"),
+    ) == before
     assert ("tx_commit", "transactions") not in store.requests
 
 
-def test_event_for_a_deleted_row_or_another_table_writes_nothing() -> None:
+def test_a_row_event_from_a_stale_deployment_writes_nothing() -> None:
     service, store, _ = build()
-    assert service.handle({"$id": "gone", "$tableId": "activities"}, EVENT)["status"] == "ignored"
-    assert service.handle({"$id": "x", "$tableId": "users"}, EVENT)["status"] == "ignored"
-    with pytest.raises(ValidationError, match=r"\$id"):
-        service.handle({"nope": 1}, EVENT)
+    seed_user(store, "gh_1", ALICE)
+    row = seed_activity(store, ci("a1"))
+    assert service.handle(row, EVENT)["status"] == "ignored"  # appwrite.json no longer subscribes to it
     assert store.commits == []
+    assert store.requests == []
 
 
 def test_calculate_only_the_callers_own_activity() -> None:
@@ -220,11 +228,13 @@ def test_recalculate_resumes_from_its_cursor_when_the_budget_runs_out() -> None:
 def test_a_failed_commit_leaves_nothing_half_written() -> None:
     service, store, _ = build()
     seed_user(store, "gh_1", ALICE, stats_kg=2.0)
-    row = seed_activity(store, ci("a1"))
+    seed_activity(store, ci("a1"))
     store.fail("tx_commit")
-    with pytest.raises(StorageError):
-        service.handle(row, EVENT)
+    answer = service.handle({}, SCHEDULE)
+    assert (answer["calculated"], answer["done"]) == (0, False)
+    assert "injected failure" in answer["failed"][0]["error"]
     assert store.rows("calculations") == []
+    assert store.rows("rollups") == []
     assert store.rows("activities")[0]["carbon_kg"] is None
     assert store.rows("user_stats")[0]["carbon_kg"] == 2.0
 
@@ -256,42 +266,47 @@ def test_a_conflicting_concurrent_write_is_retried_from_fresh_rows() -> None:
     pauses: list[float] = []
     service, store, _ = build(sleep=pauses.append)
     seed_user(store, "gh_1", ALICE, stats_kg=1.0)
-    row = seed_activity(store, ci("a1"))
+    seed_activity(store, ci("a1"))
     store.fail("tx_commit", error=ConflictError("transaction conflict"))
-    answer = service.handle(row, EVENT)
-    assert answer["status"] == "calculated"
+    answer = service.handle({}, SCHEDULE)
+    assert answer["calculated"] == 1
     assert len(pauses) == 1
-    assert store.rows("user_stats")[0]["carbon_kg"] == pytest.approx(1.0 + answer["result"]["carbon_kg"])
+    carbon = store.rows("activities")[0]["carbon_kg"]
+    assert store.rows("user_stats")[0]["carbon_kg"] == pytest.approx(1.0 + carbon)
     assert len(store.commits) == 1
 
 
 def test_a_row_calculated_by_the_other_writer_is_not_written_again() -> None:
     service, store, _ = build(sleep=lambda s: None)
     seed_user(store, "gh_1", ALICE, stats_kg=0.0)
-    row = seed_activity(store, ci("a1"))
+    seed_activity(store, ci("a1"))
     other, _, _ = build(store, sleep=lambda s: None)
     original_commit = store._commit
 
     def commit_after_the_other_writer(operations: list[dict[str, Any]]) -> None:
         store._commit = original_commit  # type: ignore[method-assign]
-        other.handle(row, EVENT)  # the concurrent execution wins the race
+        other.handle({}, SCHEDULE)  # the concurrent execution wins the race
         raise ConflictError("transaction conflict")
 
     store._commit = commit_after_the_other_writer  # type: ignore[method-assign]
-    assert service.handle(row, EVENT)["status"] == "current"
+    assert service.handle({}, SCHEDULE)["calculated"] == 0
     assert len(store.commits) == 1
-    assert store.rows("user_stats")[0]["carbon_kg"] == pytest.approx(store.rows("activities")[0]["carbon_kg"])
+    carbon = store.rows("activities")[0]["carbon_kg"]
+    assert store.rows("user_stats")[0]["carbon_kg"] == pytest.approx(carbon)
+    assert {r["period_type"]: r["carbon_kg"] for r in store.rows("rollups")}["all_time"] == pytest.approx(carbon)
 
 
 def test_conflicts_that_never_end_are_reported_and_write_nothing() -> None:
     service, store, _ = build(sleep=lambda s: None)
     seed_user(store, "gh_1", ALICE)
-    row = seed_activity(store, ci("a1"))
+    seed_activity(store, ci("a1"))
     for _ in range(6):
         store.fail("tx_commit", error=ConflictError("transaction conflict"))
-    with pytest.raises(ConflictError):
-        service.handle(row, EVENT)
+    answer = service.handle({}, SCHEDULE)
+    assert answer["calculated"] == 0
+    assert "conflict" in answer["failed"][0]["error"]
     assert store.rows("calculations") == []
+    assert store.rows("pending_deltas") == []
 
 
 def test_a_malformed_row_is_skipped_and_named_not_blocking_the_rest() -> None:

@@ -59,14 +59,14 @@ def run(store: MemoryStore, monkeypatch: pytest.MonkeyPatch, body: Any, headers:
 USER = {"x-appwrite-trigger": "http", "x-appwrite-user-id": "acct-1"}
 
 
-def test_event_trigger_fills_the_created_row(store: MemoryStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    row = store.seed("activities", "a1", activity_row(make_activity(id="a1", duration_s=60), []))
-    out = run(store, monkeypatch, row, {"x-appwrite-trigger": "event", "x-appwrite-event": "databases.x.create"})
+def test_the_schedule_fills_rows_left_without_carbon(store: MemoryStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.seed("activities", "a1", activity_row(make_activity(id="a1", duration_s=60), []))
+    out = run(store, monkeypatch, b"", {"x-appwrite-trigger": "schedule"})
     assert out["statusCode"] == 200
-    assert out["body"]["status"] == "calculated"
+    assert (out["body"]["status"], out["body"]["calculated"]) == ("swept", 1)
     assert store.rows("activities")[0]["methodology_version"] == default_methodology().version
-    again = run(store, monkeypatch, store.rows("activities")[0], {"x-appwrite-trigger": "event"})
-    assert again["body"]["status"] == "current"
+    again = run(store, monkeypatch, b"", {"x-appwrite-trigger": "schedule"})
+    assert again["body"]["calculated"] == 0
 
 
 def test_estimate_for_a_signed_in_user(store: MemoryStore, monkeypatch: pytest.MonkeyPatch) -> None:

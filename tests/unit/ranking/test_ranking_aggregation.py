@@ -1,4 +1,5 @@
-"""What counts towards a user's period totals, and the metrics stored on a leaderboard row."""
+"""What counts towards a user's period totals (``domain.rollups.contribution``), and the metrics stored on a
+leaderboard row."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecotrace.domain.ranking import ActivityFacts, PeriodType, period_for, rank_users, tally
+from ecotrace.domain.ranking import ActivityFacts, PeriodType, RankedEntry, period_for, rank_users
+from ecotrace.domain.rollups import ZERO, contribution
 from ecotrace.tables.activities import facts_from_row
 from ecotrace.tables.leaderboards import entry_columns
+from tests.unit.ranking.rollup_helpers import period_totals
 
 WEEK = period_for(PeriodType.WEEKLY, datetime(2026, 11, 25, tzinfo=UTC))  # 2026-11-23 .. 2026-11-30
 
@@ -41,7 +44,7 @@ def facts(*rows: dict[str, Any]) -> list[ActivityFacts]:
 
 
 def test_a_week_of_work_becomes_one_row_with_every_metric() -> None:
-    week = tally(
+    week = period_totals(
         WEEK,
         facts(
             row(carbon_kg=0.02, lines_added=300, lines_deleted=100),
@@ -59,7 +62,7 @@ def test_a_week_of_work_becomes_one_row_with_every_metric() -> None:
             row(type="deployment", timestamp="2026-11-26T12:00:00Z", carbon_kg=0.01),
         ),
     )
-    [entry] = rank_users(week.users.values())
+    [entry] = rank_users(week.values())
     cols = entry_columns(WEEK, entry)
     assert cols["period_type"] == "weekly"
     assert cols["period_key"] == "2026-W48"
@@ -70,10 +73,12 @@ def test_a_week_of_work_becomes_one_row_with_every_metric() -> None:
     assert cols["ci_minutes"] == pytest.approx(12.0)
     assert cols["lines_changed"] == 500  # commits only: the PR's 500 lines are those commits' lines
     assert cols["active_days"] == 3
+    assert cols["commits_per_active_day"] == pytest.approx(2 / 3)
     assert cols["carbon_per_activity_kg"] == pytest.approx(0.02)
     assert cols["carbon_per_commit_kg"] == pytest.approx(0.06)
-    assert cols["carbon_per_kloc_kg"] == pytest.approx(0.24)
+    assert cols["carbon_per_kloc_kg"] == pytest.approx(0.24)  # the score: all of the week's carbon per kloc
     assert (cols["rank"], cols["percentile"]) == (1, 100.0)
+    assert (cols["previous_rank"], cols["rank_change"]) == (None, None)  # a new entry has no movement
 
 
 def test_pr_count_counts_pull_requests_not_their_lifecycle_steps() -> None:
@@ -82,61 +87,53 @@ def test_pr_count_counts_pull_requests_not_their_lifecycle_steps() -> None:
     steps += [("synchronize", "2026-11-25T10:00:00Z"), ("merged", "2026-11-26T10:00:00Z")]
     rows = [row(type="pr", external_id=f"pr:7:{stage}:s{i}", timestamp=when) for i, (stage, when) in enumerate(steps)]
     rows.append(row(type="pr", external_id="pr:3:merged:x", timestamp="2026-11-25T12:00:00Z"))
-    [entry] = rank_users(tally(WEEK, facts(*rows)).users.values())
-    cols = entry_columns(WEEK, entry)
+    totals = period_totals(WEEK, facts(*rows))["gh_1"]
     # THEN every step is an activity that used energy, but the week has one pull request opened
-    assert cols["activity_count"] == 5
-    assert cols["pr_count"] == 1
+    assert totals.activity_count == 5
+    assert totals.counts["pr"] == 1
 
 
 def test_per_commit_and_per_kloc_are_null_without_commits_or_lines() -> None:
-    week = tally(WEEK, facts(row(type="ci_run", duration_s=60), row(lines_added=None, lines_deleted=None)))
-    [entry] = rank_users(week.users.values())
-    cols = entry_columns(WEEK, entry)
+    week = period_totals(WEEK, facts(row(type="ci_run", duration_s=60), row(lines_added=None, lines_deleted=None)))
+    cols = entry_columns(WEEK, RankedEntry(1, 100.0, week["gh_1"]))
     assert cols["carbon_per_commit_kg"] == pytest.approx(0.02)
     assert cols["carbon_per_kloc_kg"] is None
-    week = tally(WEEK, facts(row(type="deployment")))
-    assert entry_columns(WEEK, rank_users(week.users.values())[0])["carbon_per_commit_kg"] is None
+    week = period_totals(WEEK, facts(row(type="deployment")))
+    assert entry_columns(WEEK, RankedEntry(1, 100.0, week["gh_1"]))["carbon_per_commit_kg"] is None
 
 
-def test_pending_bots_and_not_counted_rows_are_left_out_and_reported() -> None:
-    week = tally(
-        WEEK,
-        facts(
-            row(carbon_kg=None),  # waiting for the carbon calculation
-            row(user_id="gh_9", github_login="dependabot[bot]", is_bot=False),  # a [bot] login is a bot anyway
-            row(user_id="gh_8", github_login="ci-robot", is_bot=True),
-            row(type="ci_run", counted=False, carbon_kg=0.5, duration_s=600),  # its jobs carry the energy
-            row(type="ci_run", carbon_kg=0.1, duration_s=120),
-            row(timestamp="2026-11-30T00:00:00Z"),  # next week
-        ),
+def test_pending_bots_and_not_counted_rows_count_for_nothing() -> None:
+    left_out = facts(
+        row(carbon_kg=None),  # waiting for the carbon calculation
+        row(user_id="gh_9", github_login="dependabot[bot]", is_bot=False),  # a [bot] login is a bot anyway
+        row(user_id="gh_8", github_login="ci-robot", is_bot=True),
+        row(type="ci_run", counted=False, carbon_kg=0.5, duration_s=600),  # its jobs carry the energy
     )
-    assert (week.pending, week.bots_skipped, week.not_counted) == (1, 2, 1)
-    assert set(week.users) == {"gh_1"}
-    user = week.users["gh_1"]
-    assert (user.activity_count, user.counts["ci_run"], user.ci_seconds) == (1, 1, 120)
+    assert [contribution(f) for f in left_out] == [ZERO] * 4
+    week = period_totals(
+        WEEK,
+        [*left_out, *facts(row(type="ci_run", carbon_kg=0.1, duration_s=120), row(timestamp="2026-11-30T00:00:00Z"))],
+    )
+    assert set(week) == {"gh_1"}  # the next week's commit is not this week's
+    user = week["gh_1"]
+    assert (user.activity_count, user.counts["ci_run"], user.ci_minutes) == (1, 1, 2.0)
     assert user.carbon_kg == pytest.approx(0.1)
 
 
-def test_a_user_with_only_pending_work_is_not_ranked() -> None:
-    week = tally(WEEK, facts(row(carbon_kg=None), row(carbon_kg=None, type="pr")))
-    assert rank_users(week.users.values()) == []
-    assert week.pending == 2
+def test_a_user_with_only_pending_work_has_no_sums() -> None:
+    assert period_totals(WEEK, facts(row(carbon_kg=None), row(carbon_kg=None, type="pr"))) == {}
 
 
-def test_the_latest_login_is_shown_after_a_rename() -> None:
-    week = tally(
-        WEEK,
-        facts(row(github_login="new-name", timestamp="2026-11-26T00:00:00Z"), row(github_login="old-name")),
-    )
-    assert week.users["gh_1"].github_login == "new-name"
+def test_the_login_of_the_latest_delivery_is_shown_after_a_rename() -> None:
+    week = period_totals(WEEK, facts(row(github_login="old-name"), row(github_login="new-name")))
+    assert week["gh_1"].github_login == "new-name"
 
 
 def test_a_zero_carbon_user_ranks_with_a_zero_score() -> None:
-    week = tally(WEEK, facts(row(carbon_kg=0.0), row(user_id="gh_2", carbon_kg=0.3)))
-    ranked = rank_users(week.users.values())
+    week = period_totals(WEEK, facts(row(carbon_kg=0.0), row(user_id="gh_2", carbon_kg=0.3)))
+    ranked = rank_users(week.values())
     assert [e.totals.user_id for e in ranked] == ["gh_1", "gh_2"]
-    assert entry_columns(WEEK, ranked[0])["carbon_per_activity_kg"] == 0.0
+    assert entry_columns(WEEK, ranked[0])["carbon_per_kloc_kg"] == 0.0
 
 
 @pytest.mark.parametrize(
@@ -178,6 +175,9 @@ def test_missing_optional_columns_take_the_schema_defaults() -> None:
                 "type",
                 "counted",
                 "carbon_kg",
+                "carbon_kg_low",
+                "carbon_kg_high",
+                "energy_kwh",
                 "timestamp",
                 "lines_added",
                 "lines_deleted",
@@ -193,3 +193,4 @@ def test_from_row_never_raises_on_arbitrary_values(data: dict[str, Any]) -> None
         assert fact.lines_changed >= 0
         assert fact.duration_s >= 0
         assert fact.carbon_kg is None or fact.carbon_kg >= 0
+        contribution(fact)  # and what it counts for is defined

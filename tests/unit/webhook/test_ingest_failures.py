@@ -83,17 +83,21 @@ def test_a_crashed_attempt_is_taken_over_only_after_its_lease(store: MemoryStore
     assert len(store.by_id("activities")) == 6
 
 
-def test_a_second_conflict_gives_up_with_503_and_the_delivery_stays_replayable(store: MemoryStore) -> None:
+def test_conflicts_that_never_end_give_up_with_503_and_the_delivery_stays_replayable(store: MemoryStore) -> None:
     from ecotrace.errors import ConflictError
 
     def always_conflict(method: str, table: str) -> None:
         if method == "tx_commit":
             raise ConflictError("transaction_conflict")
 
+    elapsed = [0.0]
     store.faults.append(always_conflict)
-    ingest = WebhookIngest(store, secret=SECRET)
-    with pytest.raises(StorageError, match="conflicted"):
+    ingest = WebhookIngest(
+        store, secret=SECRET, monotonic=lambda: elapsed[0], sleep=lambda s: elapsed.__setitem__(0, elapsed[0] + s)
+    )
+    with pytest.raises(StorageError, match="kept conflicting"):
         ingest.handle(*_push())
+    assert elapsed[0] <= ingest.contention_budget_s  # it backed off inside its budget, then stopped
     assert store.by_id("activities") == {}
     store.faults.clear()
     kept = next(iter(store.by_id("webhook_deliveries").values()))

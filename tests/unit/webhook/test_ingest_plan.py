@@ -74,7 +74,15 @@ def test_a_first_push_creates_the_user_its_activities_and_their_totals() -> None
     assert result.already_recorded == ()
     assert result.updated == ()
     kinds = [(type(w).__name__, w.table) for w in result.writes]
-    assert kinds == [("Create", "users"), ("BulkCreate", "activities"), ("Create", "user_stats")]
+    # no carbon step: nothing counts for the rollups yet (pending); the feed says "3 commits", anonymously
+    assert kinds == [
+        ("Create", "users"),
+        ("BulkCreate", "activities"),
+        ("Create", "activity_feed"),
+        ("Create", "user_stats"),
+    ]
+    (item,) = _of(result.writes, Create, "activity_feed")
+    assert (item.data["activity_count"], item.data["carbon_kg"], item.data["github_login"]) == (3, None, None)
     (user,) = _of(result.writes, Create, "users")
     assert (user.row_id, user.data["username"], user.data["$permissions"]) == (actor.user_id, actor.login, [])
     (bulk,) = _of(result.writes, BulkCreate, "activities")

@@ -10,7 +10,8 @@ the orchestration is ``WebhookIngest``. The ledger holds the rules over the stor
   this one takes over, counting an attempt); a failed one is taken over.
 - :meth:`DeliveryLedger.completion`: the write that marks it processed, staged in the delivery's own
   transaction, so the rows and the status commit together.
-- :meth:`DeliveryLedger.fail`: marks it failed (best effort); the kept body makes it replayable.
+- :meth:`DeliveryLedger.fail`: marks it failed (best effort); the kept body makes it replayable, unless the failure
+  is permanent (the store refused data derived from the body: a replay would fail the same way).
 - :meth:`DeliveryLedger.record_ignored`: one best-effort ``ignored`` row for pings and uncounted events.
 - :meth:`DeliveryLedger.kept` and :meth:`DeliveryLedger.replay_request`: the deliveries to replay, and each
   one's body and headers as GitHub sent them.
@@ -91,9 +92,9 @@ class DeliveryLedger:
         """The write that marks the delivery processed (stage it in the delivery's transaction)."""
         return Update(deliveries.NAME, head.row_id, deliveries.processed_changes(self.clock(), activity_count))
 
-    def fail(self, head: DeliveryHeaders, message: str) -> None:
+    def fail(self, head: DeliveryHeaders, message: str, *, permanent: bool = False) -> None:
         try:
-            self.store.update(deliveries.NAME, head.row_id, deliveries.failed_changes(message))
+            self.store.update(deliveries.NAME, head.row_id, deliveries.failed_changes(message, permanent=permanent))
         except EcoTraceError as exc:  # the lease then lets a replay pick it up
             log.error("could not mark delivery %s failed: %s", head.delivery_id, exc.message)
 
@@ -129,12 +130,15 @@ class DeliveryLedger:
         return True
 
     def kept(self, limit: int) -> list[Row]:
-        """Failed or unfinished deliveries that still hold their body (retention purges it after
-        ECOTRACE_FAILED_DELIVERY_RETENTION_DAYS), oldest first (index idx_status_time), at most ``limit``."""
+        """Failed or unfinished deliveries worth replaying that still hold their body (retention purges it after
+        ECOTRACE_FAILED_DELIVERY_RETENTION_DAYS), oldest first (index idx_status_time), at most ``limit``;
+        permanent failures are left out."""
         statuses = [DeliveryStatus.FAILED.value, DeliveryStatus.RECEIVED.value]
         queries = [Query.equal("status", statuses), Query.is_not_null("body"), Query.order_asc("received_at")]
         out: list[Row] = []
         for row in self.store.iterate(deliveries.NAME, queries, page_size=min(limit, 100)):
+            if DeliveryRecord.from_row(row).permanent:
+                continue
             out.append(row)
             if len(out) >= limit:
                 break

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from ...clock import Clock, utc_now
@@ -15,19 +16,22 @@ from ...errors import (
     ConflictError,
     EcoTraceError,
     NotConfiguredError,
+    NotFoundError,
     PayloadTooLargeError,
     RateLimitedError,
     StorageError,
+    UnprocessableError,
     ValidationError,
 )
 from ...ports import Row, Store
 from ...tables import activities, deliveries, user_stats, users
 from ..carbon import IngestCarbon
 from ..rate_limits import RateLimiter
+from ..rollups import FOLD_AFTER_S, RollupWriter
 from . import responses
 from .ci_runs import account_runs
 from .ledger import LEASE_S, REDELIVER_HINT, ClaimStatus, DeliveryLedger
-from .plan import IngestPlan, StoredRows, apply_plan, new_activities, plan
+from .plan import IngestPlan, StoredRows, apply_plan, new_activities, plan, rollup_entries
 from .responses import IngestResult
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,8 @@ INSECURE_VARIABLE = "ECOTRACE_INSECURE_ALLOW_UNSIGNED"
 INSECURE_WARNING = (
     f"INSECURE: signatures are not checked ({INSECURE_VARIABLE}=1 and no GITHUB_WEBHOOK_SECRET); local use only"
 )
+CONTENTION_BUDGET_S = 0.5  # of the function's 15 s: retrying the counted rows; then they are deferred
+DEFERRED_ATTEMPTS = 4  # commits without the contended rows (only a duplicate delivery's rows can conflict)
 
 
 _REFUSED = {  # what became of a delivery refused by the hook's rate limit
@@ -73,6 +79,9 @@ class WebhookIngest:
         lease_s: float = LEASE_S,
         limiter: RateLimiter | None = None,
         known_users: KnownUsers | None = None,
+        contention_budget_s: float = CONTENTION_BUDGET_S,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.store = store
         self._secrets = secret if isinstance(secret, WebhookSecrets) else WebhookSecrets(secret)
@@ -83,6 +92,8 @@ class WebhookIngest:
         self.carbon = carbon
         self.enricher = enricher
         self.ledger = DeliveryLedger(store, clock=clock, lease_s=lease_s)
+        self.rollups = RollupWriter(store, clock=clock, monotonic=monotonic, sleep=sleep)
+        self.contention_budget_s = contention_budget_s
 
     def __repr__(self) -> str:  # never show the secret
         return f"WebhookIngest(store={self.store!r}, signed={self._secrets.current is not None})"
@@ -112,7 +123,7 @@ class WebhookIngest:
         if self.limiter is not None:
             self._limit(head, extraction, body)
         if extraction.outcome is Outcome.ACTIVITIES:
-            result = self._process(head, extraction, body)
+            result = self.count(head, extraction, body)
         else:
             recorded = self.ledger.record_ignored(head, extraction)
             result = responses.uncounted(head, extraction, recorded=recorded)
@@ -144,44 +155,84 @@ class WebhookIngest:
             ) from None
 
     # ---- counted events -------------------------------------------------------------------------------
+    def count(self, head: DeliveryHeaders, extraction: Extraction, body: bytes) -> IngestResult:
+        """Count the extracted activities of one delivery exactly once, whoever else counts the same ones.
+
+        The public path for anything that turns GitHub data into activities: a live delivery, a replay, or a
+        backfill that builds an ``Extraction`` itself (give it a ``DeliveryHeaders`` whose ``row_id`` names the
+        source, e.g. from ``backfill:<run id>``, and the body kept for a replay). The delivery ledger claims
+        ``head.row_id``; activity ids are derived from the work, so a row another source already wrote is not
+        counted again."""
+        if extraction.outcome is not Outcome.ACTIVITIES:
+            raise ValidationError("count() takes an extraction with activities")
+        return self._process(head, extraction, body)
+
     def _process(self, head: DeliveryHeaders, extraction: Extraction, body: bytes) -> IngestResult:
         claim = self.ledger.claim(head, extraction, body)
         if claim.status is ClaimStatus.DUPLICATE:
             return responses.duplicate(head, extraction, claim.record)
         if claim.status is ClaimStatus.IN_PROGRESS:
             return responses.in_progress(head)
-        enriched: dict[str, Activity] = {}
         try:
-            for attempt in (1, 2):
-                try:
-                    ingest_plan = self._plan(head, extraction, enriched)
-                    with self.store.transaction() as tx:
-                        apply_plan(ingest_plan, tx)
-                        tx.stage(self.ledger.completion(head, len(ingest_plan.created)))
-                    break
-                except ConflictError:
-                    if attempt == 2:
-                        raise
-                    log.info("delivery %s met a concurrent write; re-reading once", head.delivery_id)
+            ingest_plan = self._commit(head, extraction)
         except ConflictError as exc:
             self.ledger.fail(head, f"conflict: {exc.message}")
-            raise StorageError(f"delivery {head.delivery_id} conflicted twice with concurrent writes") from exc
+            raise StorageError(f"delivery {head.delivery_id} kept conflicting with concurrent writes") from exc
         except StorageError as exc:
             self.ledger.fail(head, exc.message)
             raise StorageError(f"{exc.message}; the delivery is kept for replay", details=exc.details) from exc
-        except ValidationError as exc:  # the store refused data derived from this payload
-            self.ledger.fail(head, exc.message)
-            raise
+        except ValidationError as exc:  # the store refused data derived from this payload: a replay cannot help
+            self.ledger.fail(head, exc.message, permanent=True)
+            raise UnprocessableError(
+                f"delivery {head.delivery_id} cannot be processed: {exc.message}", details=exc.details
+            ) from exc
+        if ingest_plan.pending_users:
+            self.rollups.fold_people(ingest_plan.pending_users, budget_s=FOLD_AFTER_S, retry=False)
         return responses.processed(head, extraction, ingest_plan)
 
-    def _plan(self, head: DeliveryHeaders, extraction: Extraction, enriched: dict[str, Activity]) -> IngestPlan:
+    def _commit(self, head: DeliveryHeaders, extraction: Extraction) -> IngestPlan:
+        """Plan and commit the delivery's transaction; on a conflict re-read, re-plan and retry with backoff. Past
+        the contention budget the counted rows (rollups, user_stats) are deferred to pending deltas, so only a
+        concurrent duplicate's rows can still conflict."""
+        enriched: dict[str, Activity] = {}
+        backoff = self.rollups.backoff(self.contention_budget_s)
+        defer = False
+        deferred_attempts = 0
+        while True:
+            ingest_plan = self._plan(head, extraction, enriched, defer=defer)
+            try:
+                with self.store.transaction() as tx:
+                    apply_plan(ingest_plan, tx)
+                    tx.stage(self.ledger.completion(head, len(ingest_plan.created)))
+                return ingest_plan
+            except (ConflictError, NotFoundError) as exc:
+                deferred_attempts += defer
+                if deferred_attempts >= DEFERRED_ATTEMPTS:
+                    raise ConflictError(exc.message, details=exc.details) from exc
+                if not defer and not backoff.wait():
+                    log.info(
+                        "delivery %s: contended past %.1f s; deferring its counting",
+                        head.delivery_id,
+                        self.contention_budget_s,
+                    )
+                    defer = True
+                log.debug("delivery %s met a concurrent write (%s); re-reading", head.delivery_id, exc.message)
+
+    def _plan(
+        self, head: DeliveryHeaders, extraction: Extraction, enriched: dict[str, Activity], *, defer: bool = False
+    ) -> IngestPlan:
         """Read what the delivery's rows depend on, run the I/O steps (enrichment, carbon), then plan purely."""
-        stored = self._read(extraction)
+        stored = self._read(extraction, stats=not defer)
         now = self.clock()
         new = self._enrich(extraction, new_activities(extraction, stored.activities), enriched)
-        return plan(extraction, head, stored, new, now, carbon=self._carbon(new))
+        carbon = self._carbon(new)
+        if not defer:
+            entries = rollup_entries(extraction, stored.activities, new, carbon)
+            stored = StoredRows(stored.activities, stored.user, stored.stats, self.rollups.read(entries))
+        return plan(extraction, head, stored, new, now, carbon=carbon, defer=defer)
 
-    def _read(self, extraction: Extraction) -> StoredRows:
+    def _read(self, extraction: Extraction, *, stats: bool = True) -> StoredRows:
+        """The rows the plan depends on; ``stats``: the user_stats rows too (a deferred plan does not need them)."""
         actor = extraction.actor
         if actor is None:
             raise ValueError("a counted delivery always has a sender")
@@ -190,12 +241,14 @@ class WebhookIngest:
         user_row = self.store.get(users.NAME, actor.user_id)
         if self.known_users is not None:
             self.known_users.remember(actor.user_id, user_row)
-        stats: dict[str, Row | None] = {actor.user_id: self.store.get(user_stats.NAME, actor.user_id)}
+        if not stats:
+            return StoredRows(existing, user_row)
+        rows: dict[str, Row | None] = {actor.user_id: self.store.get(user_stats.NAME, actor.user_id)}
         has_new = bool(new_activities(extraction, existing))
         for run in account_runs(extraction, existing, has_new=has_new).uncounted:  # their owners' totals change
-            if run.user_id not in stats:
-                stats[run.user_id] = self.store.get(user_stats.NAME, run.user_id)
-        return StoredRows(existing, user_row, stats)
+            if run.user_id not in rows:
+                rows[run.user_id] = self.store.get(user_stats.NAME, run.user_id)
+        return StoredRows(existing, user_row, rows)
 
     def _enrich(self, extraction: Extraction, new: list[Activity], enriched: dict[str, Activity]) -> list[Activity]:
         commits = [a for a in new if a.type is ActivityType.COMMIT and a.id not in enriched]
@@ -209,7 +262,7 @@ class WebhookIngest:
 
     def _carbon(self, new: Sequence[Activity]) -> list[tuple[Activity, Row]]:
         """The counted new activities with carbon, each with its ``calculations`` row; none when the step fails
-        (the calculator's row trigger fills them in later)."""
+        (the carbon-calculator's scheduled sweep fills them in later)."""
         counted = [a for a in new if a.counted]
         if self.carbon is None or not counted:
             return []

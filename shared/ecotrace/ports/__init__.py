@@ -5,8 +5,16 @@ columns). Queries are Appwrite query strings, built with ``appwrite.query.Query`
 the rules (row-id validation, batching, pagination); adapters fill in a few small primitives.
 
 A write that pure code decides on is a value (:class:`Create`, :class:`Update`, :class:`Upsert`,
-:class:`Increment`, :class:`BulkCreate`, :class:`BulkUpsert`): a plan can be built and compared in a test without
-a store, then staged into a :class:`Transaction` with ``tx.stage(*writes)``.
+:class:`Increment`, :class:`Delete`, :class:`BulkCreate`, :class:`BulkUpsert`): a plan can be built and compared in a
+test without a store, then staged into a :class:`Transaction` with ``tx.stage(*writes)``.
+
+Update operators. Appwrite reads a string value shaped like its operator JSON (``{"method":"increment",...}``) as an
+atomic operator: on update, upsert and bulk update, and inside a transaction on every action, ``create`` and
+``bulkCreate`` included (appwrite/appwrite ``Databases/Transactions/Update.php`` runs ``parseOperators`` on each
+staged operation's data; a create then fails on the operator object). So the one way EcoTrace sends an operator is
+an :class:`Add` value (``{"carbon_kg": Add(0.002)}``), which becomes the operator JSON here; a string that Appwrite
+would read as an operator (:func:`operator_shaped`) is refused wherever it would be read as one
+(:class:`OperatorTextError`). The row codec (``ecotrace.tables.text``) stores user text so that it never is.
 """
 
 from __future__ import annotations
@@ -21,7 +29,12 @@ from typing import Any
 
 from appwrite.query import Query
 
-from .errors import LimitReachedError, NotFoundError, ValidationError
+from ..errors import LimitReachedError, NotFoundError, ValidationError
+from .operators import OPERATOR_METHODS as OPERATOR_METHODS
+from .operators import Add as Add
+from .operators import OperatorTextError as OperatorTextError
+from .operators import operator_shaped as operator_shaped
+from .operators import wire_data
 
 Row = dict[str, Any]
 
@@ -108,6 +121,15 @@ class Increment:
 
 
 @dataclass(frozen=True)
+class Delete:
+    table: str
+    row_id: str
+
+    def stage(self, tx: Transaction) -> None:
+        tx.delete(self.table, self.row_id)
+
+
+@dataclass(frozen=True)
 class BulkCreate:
     table: str
     rows: tuple[Row, ...]  # each with its ``$id``
@@ -125,7 +147,7 @@ class BulkUpsert:
         tx.bulk_upsert(self.table, self.rows)
 
 
-Write = Create | Update | Upsert | Increment | BulkCreate | BulkUpsert
+Write = Create | Update | Upsert | Increment | Delete | BulkCreate | BulkUpsert
 
 
 class Transaction:
@@ -144,6 +166,10 @@ class Transaction:
         op: dict[str, Any] = {"action": action, "databaseId": self._store.database_id, "tableId": table}
         if row_id is not None:
             op["rowId"] = check_row_id(row_id)
+        if isinstance(data, dict) and action not in ("increment", "decrement"):
+            data = wire_data(data, f"{action} {table}/{row_id}")
+        elif isinstance(data, list):
+            data = [wire_data(row, f"{action} {table}") for row in data]
         if data is not None:
             op["data"] = data
         self.operations.append(op)
@@ -294,10 +320,10 @@ class Store(ABC):
         return self._create(table, check_row_id(row_id), data, permissions)
 
     def upsert(self, table: str, row_id: str, data: Row, permissions: list[str] | None = None) -> Row:
-        return self._upsert(table, check_row_id(row_id), data, permissions)
+        return self._upsert(table, check_row_id(row_id), wire_data(data, f"upsert {table}/{row_id}"), permissions)
 
     def update(self, table: str, row_id: str, data: Row, permissions: list[str] | None = None) -> Row:
-        return self._update(table, check_row_id(row_id), data, permissions)
+        return self._update(table, check_row_id(row_id), wire_data(data, f"update {table}/{row_id}"), permissions)
 
     def delete(self, table: str, row_id: str) -> None:
         self._delete(table, check_row_id(row_id))
@@ -306,7 +332,7 @@ class Store(ABC):
         return self._bulk_chunks("create", table, rows)
 
     def bulk_upsert(self, table: str, rows: Sequence[Row]) -> list[Row]:
-        return self._bulk_chunks("upsert", table, rows)
+        return self._bulk_chunks("upsert", table, [wire_data(row, f"bulk upsert {table}") for row in rows])
 
     def increment(self, table: str, row_id: str, column: str, value: float = 1, *, bound: float | None = None) -> Row:
         """Add ``value`` (negative: subtract) atomically; adding 0 changes nothing and sends no write (Appwrite
@@ -332,7 +358,8 @@ class Store(ABC):
         """Set ``data`` on at most ``limit`` rows the queries select; returns how many (no filter: refused)."""
         if not data:
             raise ValidationError("update_where needs the columns to set")
-        return self._update_where(table, data, [*_filtered(queries, "update"), Query.limit(_bulk_limit(limit))])
+        queries = [*_filtered(queries, "update"), Query.limit(_bulk_limit(limit))]
+        return self._update_where(table, wire_data(data, f"bulk update {table}"), queries)
 
     def transaction(self) -> Transaction:
         return Transaction(self)
