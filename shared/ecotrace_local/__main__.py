@@ -10,7 +10,7 @@ from types import FrameType
 
 import uvicorn
 
-from .stack import DEFAULT_LOCAL_API_KEY, LocalStack, StackConfig, apply_dev_defaults
+from .stack import DEFAULT_LOCAL_API_KEY, SERVER_OPTIONS, LocalStack, StackConfig, apply_dev_defaults
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"WARNING: {notice}", file=sys.stderr)
     stack = LocalStack(config)
     print(banner(config), flush=True)
-    server = _Server(uvicorn.Config(stack.app, log_level="warning", ws="auto", timeout_graceful_shutdown=5))
+    server = _Server(uvicorn.Config(stack.app, **SERVER_OPTIONS))
     try:
         # uvicorn handles SIGINT/SIGTERM itself and runs the lifespan shutdown (LocalStack.stop).
         server.run(sockets=[sock])

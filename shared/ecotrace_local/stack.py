@@ -166,6 +166,17 @@ def apply_dev_defaults(config: StackConfig) -> list[str]:
     return notices
 
 
+# How both servers (``make dev``, ``testing.run_stack``) run the app under uvicorn. No permessage-deflate: the hub
+# serialises each event once for every subscriber, and compressing it again per socket cost more than the rest of
+# the fan-out (loopback has the bandwidth).
+SERVER_OPTIONS: dict[str, Any] = {
+    "log_level": "warning",
+    "ws": "auto",
+    "ws_per_message_deflate": False,
+    "timeout_graceful_shutdown": 5,
+}
+
+
 class LocalStack:
     """One local stack: every service, built up front from ``config`` (and ``appwrite_json``, else the checkout's
     appwrite.json), and the app that serves them. ``config.port`` must be the real port already: the functions'

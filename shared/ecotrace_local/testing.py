@@ -17,7 +17,7 @@ from typing import Any
 
 import uvicorn
 
-from .stack import LocalStack, StackConfig, apply_dev_defaults
+from .stack import SERVER_OPTIONS, LocalStack, StackConfig, apply_dev_defaults
 
 START_TIMEOUT_S = 15.0
 
@@ -114,9 +114,7 @@ def run_stack(
     except BaseException:
         sock.close()
         raise
-    server = uvicorn.Server(
-        uvicorn.Config(stack.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5, ws="auto")
-    )
+    server = uvicorn.Server(uvicorn.Config(stack.app, lifespan="on", **SERVER_OPTIONS))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="ecotrace-local", daemon=True)
     thread.start()
     try:

@@ -78,6 +78,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 1000  # frames waiting for a slow client; one more and the client is dropped
+# Writers woken per loop turn: between two batches the loop runs whatever else is ready (a write's HTTP response,
+# new requests), so a fan-out to thousands of sockets never holds the loop for long.
+WAKE_BATCH = 16
 CLOSE_NORMAL = 1000
 
 
@@ -102,12 +105,21 @@ class Connection:
         return len(self._outbox)
 
     def send(self, text: str) -> bool:
-        """Queue one serialised frame; False (nothing queued) when closed or when the outbox is full."""
+        """Queue one serialised frame and wake the writer; False (nothing queued) when closed or full."""
+        if not self.queue(text):
+            return False
+        self._ready.set()
+        return True
+
+    def queue(self, text: str) -> bool:
+        """Queue one serialised frame without waking the writer yet (:meth:`wake`)."""
         if self.closed or len(self._outbox) >= self.queue_limit:
             return False
         self._outbox.append(text)
-        self._ready.set()
         return True
+
+    def wake(self) -> None:
+        self._ready.set()
 
     def close(self, code: int = CLOSE_NORMAL, reason: str = "", *, drop_queued: bool = False) -> None:
         """No more frames; the writer sends what is queued (nothing with ``drop_queued``), then closes with
@@ -340,26 +352,33 @@ class RealtimeHub:
         payload = data["payload"]
         head = event_head(data)
         allowed: dict[frozenset[str], bool] = {}
-        texts: dict[tuple[str, ...], str] = {}
-        too_slow = []
+        texts: dict[str, str] = {}
+        ready: list[Connection] = []
+        too_slow: list[Connection] = []
         for connection, ids in matched.items():
             permitted = allowed.get(connection.roles)
             if permitted is None:
                 permitted = allowed[connection.roles] = may_receive(connection.roles, roles)
             if not permitted:
                 continue
-            names = tuple(
-                sub_id for sub_id, sub in connection.subscriptions.items() if sub_id in ids and sub.accepts(payload)
-            )
+            subs = connection.subscriptions
+            if len(ids) == 1:
+                (sub_id,) = ids
+                names = subs[sub_id].id_json if subs[sub_id].accepts(payload) else ""
+            else:  # in the order subscribed
+                names = ",".join(s.id_json for i, s in subs.items() if i in ids and s.accepts(payload))
             if not names:
                 continue
             text = texts.get(names)
             if text is None:
-                text = texts[names] = head + dumps(list(names)) + "}}"
-            if not connection.send(text) and not connection.closed:
+                text = texts[names] = head + "[" + names + "]}}"
+            if connection.queue(text):
+                ready.append(connection)
+            elif not connection.closed:
                 too_slow.append(connection)
         for connection in too_slow:
             self._drop(connection)
+        _wake(loop, ready, 0)
 
     def _drop(self, connection: Connection) -> None:
         logger.warning(
@@ -372,6 +391,15 @@ class RealtimeHub:
         self.remove(connection)
         with self._lock:
             self._dropped += 1
+
+
+def _wake(loop: asyncio.AbstractEventLoop, connections: list[Connection], start: int) -> None:
+    """Wake the writers of ``connections`` a batch per loop turn."""
+    end = start + WAKE_BATCH
+    for connection in connections[start:end]:
+        connection.wake()
+    if end < len(connections):
+        loop.call_soon(_wake, loop, connections, end)
 
 
 def _execution_data(execution: Execution, channels: list[str]) -> dict[str, Any]:

@@ -104,8 +104,11 @@ class Subscription:
     queries: list[Any] = field(default_factory=list)
     filters: list[PayloadFilter] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.id_json = dumps(self.id)  # how this id is written into the subscriptions list of an event frame
+
     def accepts(self, payload: dict[str, Any]) -> bool:
-        return all(f(payload) for f in self.filters)
+        return not self.filters or all(f(payload) for f in self.filters)
 
     def to_json(self) -> dict[str, Any]:
         return {"subscriptionId": self.id, "channels": list(self.channels), "queries": list(self.queries)}
