@@ -2,7 +2,10 @@
 
 The SDK sends every request through the module-level ``requests.request`` with no timeout, so a hung
 Appwrite would hang the function until Appwrite kills it. :func:`bound_sdk_requests` swaps the module the SDK
-calls for one that always passes a (connect, read) timeout and reuses a pooled session per thread. Each
+calls for one that always passes a (connect, read) timeout and reuses a pooled session per thread, which reads
+the proxy and CA bundle settings of the environment once per origin instead of on every request (requests does
+that per request: about 1 ms of each call to a nearby Appwrite, the local stack measured; ``.netrc`` is not read,
+the SDK authenticates with its own headers). Each
 :class:`BoundedClient` (what :func:`make_client` builds) carries its own timeout for its own calls, so clients
 with different bounds can share one process (as the four functions do in the local stack); any other SDK
 client in the process gets the process default.
@@ -15,6 +18,7 @@ import contextvars
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from appwrite.client import Client
@@ -47,12 +51,33 @@ class _BoundedRequests:
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
+            session.trust_env = False  # the environment is read once per origin (_environment), not per request
             self._local.session = session
+            self._local.environment = {}
         return session
+
+    def _environment(self, url: str) -> dict[str, Any]:
+        """Proxies and ``verify`` as requests would take them from the environment for ``url``'s origin."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        cached: dict[str, dict[str, Any]] = self._local.environment
+        if origin not in cached:
+            reader = requests.Session()  # trust_env on: requests' own rules (NO_PROXY, REQUESTS_CA_BUNDLE, ...)
+            cached[origin] = dict(reader.merge_environment_settings(origin + "/", {}, None, None, None))
+            reader.close()
+        return cached[origin]
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", _call_timeout.get() or self.default_timeout)
-        return self._session().request(method=method, url=url, **kwargs)
+        session = self._session()
+        environment = self._environment(url)
+        proxies = dict(kwargs.get("proxies") or {})
+        for scheme, proxy in environment["proxies"].items():
+            proxies.setdefault(scheme, proxy)
+        kwargs["proxies"] = proxies
+        if kwargs.get("verify", True) is True:
+            kwargs["verify"] = environment["verify"]
+        return session.request(method=method, url=url, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(requests, name)
