@@ -3,7 +3,8 @@
 The SDK sends every request through the module-level ``requests.request`` with no timeout, so a hung
 Appwrite would hang the function until Appwrite kills it. :func:`bound_sdk_requests` swaps the module the SDK
 calls for one that always passes a (connect, read) timeout and reuses a pooled session per thread, which reads
-the proxy and CA bundle settings of the environment once per origin instead of on every request (requests does
+the proxy and CA bundle settings of the environment once per origin and value of those variables instead of on
+every request (requests does
 that per request: about 1 ms of each call to a nearby Appwrite, the local stack measured; ``.netrc`` is not read,
 the SDK authenticates with its own headers). Each
 :class:`BoundedClient` (what :func:`make_client` builds) carries its own timeout for its own calls, so clients
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -29,6 +31,16 @@ from ..errors import ConflictError, EcoTraceError, LimitReachedError, NotFoundEr
 from ..ports import DATABASE_ID, MAX_BATCH, Row, Store
 
 DEFAULT_TIMEOUT_S = (3.05, 10.0)
+# What requests reads from the environment for an http(s) call (urllib.request.getproxies_environment, which also
+# ignores HTTP_PROXY under CGI's REQUEST_METHOD, and requests' CA bundle variables): the cache key of _environment.
+_PROXY_NAMES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+_ENVIRONMENT_NAMES = (
+    *_PROXY_NAMES,
+    *(name.upper() for name in _PROXY_NAMES),
+    "REQUEST_METHOD",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+)
 
 # The bound of the SDK call in progress on this thread/task; BoundedClient.call sets it around each call.
 _call_timeout: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(
@@ -46,6 +58,8 @@ class _BoundedRequests:
     def __init__(self, default_timeout: tuple[float, float]) -> None:
         self.default_timeout = default_timeout
         self._local = threading.local()
+        self._environments: dict[tuple[str | None, ...], dict[str, Any]] = {}
+        self._lock = threading.Lock()
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -53,19 +67,23 @@ class _BoundedRequests:
             session = requests.Session()
             session.trust_env = False  # the environment is read once per origin (_environment), not per request
             self._local.session = session
-            self._local.environment = {}
         return session
 
     def _environment(self, url: str) -> dict[str, Any]:
         """Proxies and ``verify`` as requests would take them from the environment for ``url``'s origin."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        cached: dict[str, dict[str, Any]] = self._local.environment
-        if origin not in cached:
+        key = (origin, *(os.environ.get(name) for name in _ENVIRONMENT_NAMES))
+        found = self._environments.get(key)
+        if found is None:
             reader = requests.Session()  # trust_env on: requests' own rules (NO_PROXY, REQUESTS_CA_BUNDLE, ...)
-            cached[origin] = dict(reader.merge_environment_settings(origin + "/", {}, None, None, None))
+            found = dict(reader.merge_environment_settings(origin + "/", {}, None, None, None))
             reader.close()
-        return cached[origin]
+            with self._lock:
+                if len(self._environments) > 64:
+                    self._environments.clear()
+                self._environments[key] = found
+        return found
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", _call_timeout.get() or self.default_timeout)
