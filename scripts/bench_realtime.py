@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark realtime fan-out on the local stack.")
     parser.add_argument("--subscribers", default="1,100,1000,5000")
     parser.add_argument("--baseline-subscribers", default="1,100,1000", help="the old fan-out is slow: fewer sizes")
-    parser.add_argument("--writes", type=int, default=30)
+    parser.add_argument("--writes", type=int, default=20)
     parser.add_argument("--baseline-ref", default=BASELINE_REF)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--write", action="store_true", help='replace the "realtime" section of BENCHMARKS.md')

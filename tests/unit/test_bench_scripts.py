@@ -13,7 +13,12 @@ SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
 @pytest.mark.parametrize(
     "args",
-    [["bench_leaderboard.py", "--sizes", "300"], ["bench_carbon.py", "--samples", "20"]],
+    [
+        ["bench_leaderboard.py", "--sizes", "300"],
+        ["bench_carbon.py", "--samples", "20"],
+        ["bench_ingest.py", "--clients", "1,3", "--deliveries", "6"],
+        ["bench_realtime.py", "--subscribers", "1,3", "--writes", "2", "--no-baseline"],
+    ],
     ids=lambda a: a[0],
 )
 def test_benchmark_runs(args: list[str]) -> None:
