@@ -30,6 +30,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
@@ -399,6 +400,7 @@ def _wake(loop: asyncio.AbstractEventLoop, connections: list[Connection], start:
     for connection in connections[start:end]:
         connection.wake()
     if end < len(connections):
+        time.sleep(0)  # let a thread waiting for the GIL (a write's request, its client) run now, not in 5 ms
         loop.call_soon(_wake, loop, connections, end)
 
 
