@@ -18,6 +18,8 @@ SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
         ["bench_carbon.py", "--samples", "20"],
         ["bench_contention.py", "--pushes", "4", "--jobs", "3", "--clients", "7"],
         ["bench_executions.py", "--commits", "5"],
+        ["bench_ingest.py", "--clients", "1,3", "--deliveries", "6"],
+        ["bench_realtime.py", "--subscribers", "1,3", "--writes", "2", "--no-baseline"],
     ],
     ids=lambda a: a[0],
 )

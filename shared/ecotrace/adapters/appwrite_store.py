@@ -2,7 +2,11 @@
 
 The SDK sends every request through the module-level ``requests.request`` with no timeout, so a hung
 Appwrite would hang the function until Appwrite kills it. :func:`bound_sdk_requests` swaps the module the SDK
-calls for one that always passes a (connect, read) timeout and reuses a pooled session per thread. Each
+calls for one that always passes a (connect, read) timeout and reuses a pooled session per thread, which reads
+the proxy and CA bundle settings of the environment once per origin and value of those variables instead of on
+every request (requests does
+that per request: about 1 ms of each call to a nearby Appwrite, the local stack measured; ``.netrc`` is not read,
+the SDK authenticates with its own headers). Each
 :class:`BoundedClient` (what :func:`make_client` builds) carries its own timeout for its own calls, so clients
 with different bounds can share one process (as the four functions do in the local stack); any other SDK
 client in the process gets the process default.
@@ -12,9 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from appwrite.client import Client
@@ -25,6 +31,16 @@ from ..errors import ConflictError, EcoTraceError, LimitReachedError, NotFoundEr
 from ..ports import DATABASE_ID, MAX_BATCH, Row, Store
 
 DEFAULT_TIMEOUT_S = (3.05, 10.0)
+# What requests reads from the environment for an http(s) call (urllib.request.getproxies_environment, which also
+# ignores HTTP_PROXY under CGI's REQUEST_METHOD, and requests' CA bundle variables): the cache key of _environment.
+_PROXY_NAMES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+_ENVIRONMENT_NAMES = (
+    *_PROXY_NAMES,
+    *(name.upper() for name in _PROXY_NAMES),
+    "REQUEST_METHOD",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+)
 
 # The bound of the SDK call in progress on this thread/task; BoundedClient.call sets it around each call.
 _call_timeout: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(
@@ -42,17 +58,44 @@ class _BoundedRequests:
     def __init__(self, default_timeout: tuple[float, float]) -> None:
         self.default_timeout = default_timeout
         self._local = threading.local()
+        self._environments: dict[tuple[str | None, ...], dict[str, Any]] = {}
+        self._lock = threading.Lock()
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
+            session.trust_env = False  # the environment is read once per origin (_environment), not per request
             self._local.session = session
         return session
 
+    def _environment(self, url: str) -> dict[str, Any]:
+        """Proxies and ``verify`` as requests would take them from the environment for ``url``'s origin."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        key = (origin, *(os.environ.get(name) for name in _ENVIRONMENT_NAMES))
+        found = self._environments.get(key)
+        if found is None:
+            reader = requests.Session()  # trust_env on: requests' own rules (NO_PROXY, REQUESTS_CA_BUNDLE, ...)
+            found = dict(reader.merge_environment_settings(origin + "/", {}, None, None, None))
+            reader.close()
+            with self._lock:
+                if len(self._environments) > 64:
+                    self._environments.clear()
+                self._environments[key] = found
+        return found
+
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", _call_timeout.get() or self.default_timeout)
-        return self._session().request(method=method, url=url, **kwargs)
+        session = self._session()
+        environment = self._environment(url)
+        proxies = dict(kwargs.get("proxies") or {})
+        for scheme, proxy in environment["proxies"].items():
+            proxies.setdefault(scheme, proxy)
+        kwargs["proxies"] = proxies
+        if kwargs.get("verify", True) is True:
+            kwargs["verify"] = environment["verify"]
+        return session.request(method=method, url=url, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(requests, name)

@@ -89,6 +89,9 @@ def server_config(app: Any, **options: Any) -> uvicorn.Config:
         "http": BoundedH11Protocol,
         "ws": "auto",
         "log_level": "warning",
+        # No permessage-deflate: the realtime hub serialises each event once for every subscriber, and
+        # compressing it again per socket cost more than the rest of the fan-out (loopback has the bandwidth).
+        "ws_per_message_deflate": False,
         "timeout_keep_alive": KEEP_ALIVE_S,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
         "h11_max_incomplete_event_size": MAX_HEAD_BYTES,

@@ -1,18 +1,18 @@
-"""The realtime websocket ``/v1/realtime`` (Appwrite 1.9.6's protocol; the hub and its messages are
-``runtime/realtime.py``).
+"""The realtime websocket ``/v1/realtime`` (Appwrite 1.9.6's protocol; the hub is ``runtime/realtime.py``, the
+frames and client messages ``runtime/realtime_messages.py``).
 
 - ``?project=`` must name this project, else ``error`` 1008 and close 1008;
 - ``?jwt=`` (or the ``x-appwrite-jwt`` header) authenticates as that user; a bad JWT -> ``error`` 401 and close;
   a session cookie on the upgrade and the ``authentication`` message sign a session user in (``realtime_auth.py``);
-- ``channels[]`` in the URL subscribe at once (older clients); then the connection is the hub's until it closes.
+- ``channels[]`` in the URL subscribe at once (older clients); then the connection is the hub's until it closes;
+- one writer task per socket sends the connection's queued frames in order; when the hub drops a client that
+  cannot keep up, the writer closes the socket with the hub's code (1013) once the socket can take the close.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import secrets
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -21,11 +21,9 @@ from ..runtime.realtime import (
     CLOSE_POLICY_VIOLATION,
     Connection,
     RealtimeHub,
-    Subscription,
-    convert_channels,
     error_frame,
     frame,
-    handle_message,
+    url_subscription,
 )
 from ..storage.users import Users
 from .auth import Callers
@@ -45,20 +43,18 @@ async def realtime_socket(websocket: WebSocket, realtime: RealtimeHub, callers: 
         await websocket.send_json(error_frame(exc.status, exc.message))
         await websocket.close(CLOSE_POLICY_VIOLATION)
         return
-    connection = Connection(asyncio.get_running_loop(), caller)
+    connection = realtime.new_connection(caller)
     url_channels = params.getlist("channels[]") or params.getlist("channels")
-    if url_channels:
-        sub = Subscription(secrets.token_hex(10), convert_channels(url_channels, caller.user_id))
-        connection.subscriptions[sub.id] = sub
+    subscriptions = [url_subscription(url_channels, caller.user_id)] if url_channels else []
     # Registered before the connected frame goes out: events from then on queue up behind it, none is lost.
-    realtime.add(connection)
+    realtime.add(connection, subscriptions)
     try:
         await websocket.send_json(
             frame(
                 "connected",
                 {
-                    "channels": connection.all_channels(),
-                    "subscriptions": list(connection.subscriptions),
+                    "channels": list(dict.fromkeys(c for s in subscriptions for c in s.channels)),
+                    "subscriptions": [s.id for s in subscriptions],
                     "user": user_json(users, caller),
                 },
             )
@@ -76,15 +72,21 @@ async def realtime_socket(websocket: WebSocket, realtime: RealtimeHub, callers: 
             if text is None:
                 raw = message.get("bytes") or b""
                 text = raw.decode("utf-8", errors="replace")
-            answer = None
+            signed_in = None
             if '"authentication"' in text:  # sessions are read from SQLite: off the event loop
-                answer = await asyncio.to_thread(authenticate, connection, text, callers, users)
-            connection.push(answer if answer is not None else handle_message(connection, text))
+                signed_in = await asyncio.to_thread(authenticate, text, callers, users)
+            if signed_in is None:
+                realtime.reply(connection, realtime.handle(connection, text))
+            else:
+                session_caller, answer = signed_in
+                if session_caller is not None:
+                    realtime.sign_in(connection, session_caller)
+                realtime.reply(connection, answer)
     except WebSocketDisconnect:
         pass
     finally:
-        connection.closed = True
         realtime.remove(connection)
+        connection.close()
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await writer
@@ -92,12 +94,12 @@ async def realtime_socket(websocket: WebSocket, realtime: RealtimeHub, callers: 
 
 async def _write(websocket: WebSocket, connection: Connection) -> None:
     while True:
-        frame = await connection.queue.get()
-        if frame is None:
+        text = await connection.next_frame()
+        if text is None:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await websocket.close()
+                await websocket.close(connection.close_code, connection.close_reason)
             return
         try:
-            await websocket.send_text(json.dumps(frame, separators=(",", ":")))
+            await websocket.send_text(text)
         except (RuntimeError, WebSocketDisconnect):
             return

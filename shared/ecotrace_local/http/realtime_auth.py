@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..runtime.realtime import ERROR_BAD_MESSAGE, Connection, Frame, convert_channels, error_frame, frame
+from ..runtime.realtime import ERROR_BAD_MESSAGE, Frame, error_frame, frame
 from ..storage.access import GUEST, Caller
 from ..storage.users import Users
 from .auth import Callers, session_credential
@@ -38,8 +38,9 @@ def user_json(users: Users, caller: Caller) -> dict[str, Any] | None:
     return users.get(caller.user_id)
 
 
-def authenticate(connection: Connection, text: str, callers: Callers, users: Users) -> Frame | None:
-    """The answer to an ``authentication`` message, or None when ``text`` is some other message."""
+def authenticate(text: str, callers: Callers, users: Users) -> tuple[Caller | None, Frame] | None:
+    """An ``authentication`` message's session user (None when not live) and the answer to send; None when
+    ``text`` is some other message. The hub signs the connection in (``RealtimeHub.sign_in``, on its loop)."""
     try:
         message = json.loads(text)
     except ValueError:
@@ -50,9 +51,5 @@ def authenticate(connection: Connection, text: str, callers: Callers, users: Use
     credential = data.get("session") if isinstance(data, dict) else None
     caller = callers.from_session(credential) if isinstance(credential, str) and credential else None
     if caller is None:
-        return error_frame(ERROR_BAD_MESSAGE, "Session is not valid.")
-    with connection.lock:
-        connection.caller = caller
-        for subscription in connection.subscriptions.values():
-            subscription.channels = convert_channels(subscription.channels, caller.user_id)
-    return frame("response", {"to": "authentication", "success": True, "user": user_json(users, caller)})
+        return None, error_frame(ERROR_BAD_MESSAGE, "Session is not valid.")
+    return caller, frame("response", {"to": "authentication", "success": True, "user": user_json(users, caller)})

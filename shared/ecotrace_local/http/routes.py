@@ -120,7 +120,7 @@ ROUTES: list[BaseRoute] = [
     Route("/v1/health", endpoint(health.health), methods=["GET"]),
     Route("/v1/health/version", endpoint(health.version, project=False), methods=["GET"]),
     Route("/v1/ping", endpoint(health.ping, project=False), methods=["GET"]),
-    # Local only: fault injection and the request log (project key)
+    # Local only: fault injection and the request log (project key), realtime counts (any key)
     Route("/v1/_local/faults", endpoint(local.add_fault), methods=["POST"]),
     Route("/v1/_local/faults", endpoint(local.clear_faults), methods=["DELETE"]),
     Route("/v1/_local/faults", endpoint(local.list_faults), methods=["GET"]),

@@ -1,25 +1,27 @@
-"""The realtime hub: subscriptions, Appwrite 1.9.6's realtime protocol messages and the fan-out of row writes and
-finished executions to connections (reference: appwrite-rest.md section 7, appwrite.md "Realtime"). The websocket
-``/v1/realtime`` itself is served by ``http/realtime.py``.
+"""The realtime hub: the open connections, their subscriptions indexed by channel, and the fan-out of row writes
+and finished executions (reference: appwrite-rest.md section 7, appwrite.md "Realtime"; the frames and the parsing
+of client messages are ``realtime_messages.py``, the websocket ``/v1/realtime`` itself ``http/realtime.py``).
 
-- ``?project=`` must name this project, else ``error`` 1008 and close 1008;
-- ``?jwt=`` (or the ``x-appwrite-jwt`` header) authenticates as that user; a bad JWT -> ``error`` 401 and close;
-- ``channels[]`` in the URL subscribe at once (older clients); ``subscribe`` / ``unsubscribe`` messages manage
-  subscriptions by id (current web SDK); ``ping`` -> ``pong``; anything else -> ``error`` 1003, socket kept open;
 - each committed row write goes, as an ``event`` frame naming the matching ``subscriptions``, to every connection
-  that has a subscription on one of the write's 16 channels AND whose roles may read the row (event roles contain
-  ``any`` or meet the connection's roles; guests hold ``any`` and ``guests``);
+  that has a subscription on one of the write's 16 channels (whose ``queries`` the payload meets) AND whose roles
+  may read the row (event roles contain ``any`` or meet the connection's roles; guests hold ``any`` and ``guests``);
 - a finished function execution is published on ``executions``, ``executions.<id>``, ``functions.<fid>`` to the
   user who ran it.
 
-Subscription ``queries`` (Appwrite query JSON strings) narrow a subscription to payloads matching all of them;
-the comparison and null filters are supported, any other query makes the subscribe message an error 1003.
+Off the write path: the committing thread looks the event's channels up in the index (a few dict lookups) and, only
+if someone subscribed to one of them, hands the event to the event loop with one ``call_soon_threadsafe``. Matching,
+the role check (once per distinct role set) and serialisation (the frame once per event, then only the
+``subscriptions`` list per connection) run on the loop, so a write costs the same for 1 or 5,000 subscribers.
 
-The ``authentication`` message (a session) is answered by ``http/realtime_auth.py``, which knows sessions; here
-it is "Session is not valid.".
+Each connection has a bounded outbox of serialised frames that its socket's writer drains. A client that lets
+``QUEUE_LIMIT`` frames pile up is dropped: its backlog is discarded, it leaves the hub at once (no more work for it)
+and its socket is closed with code 1013 ("Try Again Later"); nobody else waits for it.
 
-Threading: the database publishes from whatever thread committed; frames are handed to each connection's asyncio
-loop with ``loop.call_soon_threadsafe`` and sent by one writer task per connection.
+The ``authentication`` message (a session) is answered by ``http/realtime_auth.py``, which knows sessions, and
+signs the connection in through :meth:`RealtimeHub.sign_in`; here it is "Session is not valid.".
+
+Threading: the hub's state changes only on the event loop (connections come and go there, subscribe messages are
+handled there); :meth:`RealtimeHub.counts` may be called from any thread.
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,289 +40,374 @@ from ..events import EventBus, RowEvent
 from ..storage.access import Caller
 from .event_names import execution_channels, execution_event_names, row_channels, row_event_names
 from .executions import Execution
+from .realtime_messages import (
+    CLOSE_POLICY_VIOLATION,
+    CLOSE_TOO_SLOW,
+    ERROR_BAD_MESSAGE,
+    MAX_MESSAGE_CHARS,
+    Frame,
+    Subscription,
+    convert_channels,
+    dumps,
+    error_frame,
+    event_head,
+    frame,
+    may_receive,
+    parse_subscribe,
+    parse_unsubscribe,
+    payload_filter,
+    url_subscription,
+)
+
+__all__ = [
+    "CLOSE_POLICY_VIOLATION",
+    "CLOSE_TOO_SLOW",
+    "ERROR_BAD_MESSAGE",
+    "QUEUE_LIMIT",
+    "Connection",
+    "Frame",
+    "RealtimeHub",
+    "Subscription",
+    "convert_channels",
+    "error_frame",
+    "frame",
+    "may_receive",
+    "payload_filter",
+    "url_subscription",
+]
 
 logger = logging.getLogger(__name__)
 
-CLOSE_POLICY_VIOLATION = 1008
-ERROR_BAD_MESSAGE = 1003
-MAX_MESSAGE_CHARS = 64 * 1024
-MAX_SUBSCRIPTIONS = 100
-MAX_CHANNELS = 100
-QUEUE_LIMIT = 1000  # frames waiting for a slow client; beyond this the client is dropped
-
-Frame = dict[str, Any]
-
-
-def frame(kind: str, data: Any = None) -> Frame:
-    return {"type": kind} if data is None else {"type": kind, "data": data}
-
-
-def error_frame(code: int, message: str) -> Frame:
-    return frame("error", {"code": code, "message": message})
-
-
-def convert_channels(channels: Iterable[str], user_id: str | None) -> list[str]:
-    """Appwrite's ``Realtime::convertChannels``: ``account`` also subscribes ``account.<uid>`` for a user."""
-    converted: list[str] = []
-    for channel in channels:
-        if channel not in converted:
-            converted.append(channel)
-        if channel == "account" and user_id and f"account.{user_id}" not in converted:
-            converted.append(f"account.{user_id}")
-    return converted
-
-
-def may_receive(connection_roles: frozenset[str], event_roles: frozenset[str]) -> bool:
-    if not event_roles:
-        return False
-    return "any" in event_roles or bool(connection_roles & event_roles)
-
-
-PayloadFilter = Callable[[dict[str, Any]], bool]
-_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
-    "equal": lambda value, wanted: value == wanted,
-    "notEqual": lambda value, wanted: value != wanted,
-    "greaterThan": lambda value, bound: value > bound,
-    "greaterThanEqual": lambda value, bound: value >= bound,
-    "lessThan": lambda value, bound: value < bound,
-    "lessThanEqual": lambda value, bound: value <= bound,
-}
-
-
-def payload_filter(raw: Any) -> PayloadFilter:
-    """One subscription query (a JSON string from ``Query.*``) as a predicate on the event payload.
-    Raises ValueError for anything malformed or unsupported."""
-    query = json.loads(raw) if isinstance(raw, str) else raw
-    if not isinstance(query, dict) or not isinstance(query.get("attribute"), str):
-        raise ValueError("bad query")
-    method, attribute, values = query.get("method"), query["attribute"], query.get("values") or []
-    if method == "isNull":
-        return lambda payload: payload.get(attribute) is None
-    if method == "isNotNull":
-        return lambda payload: payload.get(attribute) is not None
-    compare = _COMPARISONS.get(str(method))
-    if compare is None or not isinstance(values, list) or not values:
-        raise ValueError("unsupported query")
-
-    def matches(payload: dict[str, Any]) -> bool:
-        value = payload.get(attribute)
-        try:
-            if method == "equal":
-                return value in values
-            if method == "notEqual":
-                return value not in values
-            return value is not None and compare(value, values[0])
-        except TypeError:
-            return False
-
-    return matches
-
-
-@dataclass
-class Subscription:
-    id: str
-    channels: list[str]
-    queries: list[Any] = field(default_factory=list)
-    filters: list[PayloadFilter] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"subscriptionId": self.id, "channels": list(self.channels), "queries": list(self.queries)}
+QUEUE_LIMIT = 1000  # frames waiting for a slow client; one more and the client is dropped
+# Writers woken per loop turn: between two batches the loop runs whatever else is ready (a write's HTTP response,
+# new requests), so a fan-out to thousands of sockets never holds the loop for long.
+WAKE_BATCH = 16
+CLOSE_NORMAL = 1000
 
 
 class Connection:
-    def __init__(self, loop: asyncio.AbstractEventLoop, caller: Caller) -> None:
+    """One websocket as the hub sees it: the caller, its subscriptions (by id, in the order made) and a bounded
+    outbox of serialised frames, drained by the socket's writer through :meth:`next_frame`. Used on its loop only."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, caller: Caller, *, queue_limit: int = QUEUE_LIMIT) -> None:
         self.loop = loop
         self.caller = caller
-        self.queue: asyncio.Queue[Frame | None] = asyncio.Queue()
+        self.roles = caller.roles
         self.subscriptions: dict[str, Subscription] = {}
-        self.lock = threading.Lock()
+        self.queue_limit = queue_limit
         self.closed = False
+        self.close_code = CLOSE_NORMAL
+        self.close_reason = ""
+        self._outbox: deque[str] = deque()
+        self._ready = asyncio.Event()
 
     @property
-    def roles(self) -> frozenset[str]:
-        return self.caller.roles
+    def queued(self) -> int:
+        return len(self._outbox)
 
-    def matching(self, channels: set[str], payload: dict[str, Any]) -> list[str]:
-        with self.lock:
-            return [
-                sub.id
-                for sub in self.subscriptions.values()
-                if channels.intersection(sub.channels) and all(f(payload) for f in sub.filters)
-            ]
+    def send(self, text: str) -> bool:
+        """Queue one serialised frame and wake the writer; False (nothing queued) when closed or full."""
+        if not self.queue(text):
+            return False
+        self._ready.set()
+        return True
 
-    def all_channels(self) -> list[str]:
-        with self.lock:
-            seen: list[str] = []
-            for sub in self.subscriptions.values():
-                seen.extend(c for c in sub.channels if c not in seen)
-            return seen
+    def queue(self, text: str) -> bool:
+        """Queue one serialised frame without waking the writer yet (:meth:`wake`)."""
+        if self.closed or len(self._outbox) >= self.queue_limit:
+            return False
+        self._outbox.append(text)
+        return True
 
-    def push(self, frame: Frame | None) -> None:
-        """Thread-safe: queue a frame for the writer task (drops the client if it cannot keep up)."""
+    def wake(self) -> None:
+        self._ready.set()
+
+    def close(self, code: int = CLOSE_NORMAL, reason: str = "", *, drop_queued: bool = False) -> None:
+        """No more frames; the writer sends what is queued (nothing with ``drop_queued``), then closes with
+        ``code``."""
         if self.closed:
             return
+        self.closed = True
+        self.close_code = code
+        self.close_reason = reason
+        if drop_queued:
+            self._outbox.clear()
+        self._ready.set()
 
-        def put() -> None:
-            if self.queue.qsize() >= QUEUE_LIMIT:
-                logger.warning("realtime client too slow (%d frames queued): disconnecting", QUEUE_LIMIT)
-                self.closed = True
-                self.queue.put_nowait(None)
-                return
-            self.queue.put_nowait(frame)
+    async def next_frame(self) -> str | None:
+        """The next frame to send; None once the connection is closed and its outbox drained."""
+        while not self._outbox:
+            if self.closed:
+                return None
+            self._ready.clear()
+            await self._ready.wait()
+        return self._outbox.popleft()
 
-        try:
-            self.loop.call_soon_threadsafe(put)
-        except RuntimeError:  # the loop has closed: the connection is gone
-            self.closed = True
+
+Build = Callable[[], dict[str, Any]]
 
 
 class RealtimeHub:
-    """The open connections, and the fan-out of each committed row write (from the bus) and each finished
-    execution (``on_execution``) to those that subscribed to one of its channels and may read it."""
+    """The open connections and their subscriptions (indexed by channel), and the fan-out of each committed row
+    write (from the bus) and each finished execution (``on_execution``)."""
 
-    def __init__(self, bus: EventBus, *, legacy_databases: Collection[str] = frozenset()) -> None:
+    def __init__(
+        self, bus: EventBus, *, legacy_databases: Collection[str] = frozenset(), queue_limit: int = QUEUE_LIMIT
+    ) -> None:
         self._bus = bus
-        self._connections: set[Connection] = set()
-        self._lock = threading.Lock()
         self.legacy_databases = frozenset(legacy_databases)
+        self.queue_limit = queue_limit
         self._unsubscribe: Callable[[], None] | None = None
+        self._lock = threading.Lock()  # held while the index changes, so counts() on another thread sees it whole
+        self._connections: set[Connection] = set()
+        # channel -> the connections subscribed to it -> the ids of their subscriptions on it
+        self._index: dict[str, dict[Connection, set[str]]] = {}
+        self._loops: tuple[asyncio.AbstractEventLoop, ...] = ()
+        self._subscriptions = 0
+        self._dropped = 0
+
+    # ---- lifecycle
 
     def start(self) -> None:
         if self._unsubscribe is None:
             self._unsubscribe = self._bus.subscribe(self.on_row_event)
 
     def close(self) -> None:
+        """Stop publishing and close every connection (after what is queued for it). Any thread."""
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        for connection in self.connections():
-            connection.push(None)
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.loop.call_soon_threadsafe(connection.close)
+            except RuntimeError:  # its loop has closed: the socket is gone
+                connection.closed = True
 
-    def add(self, connection: Connection) -> None:
+    # ---- connections and subscriptions (on the connection's loop)
+
+    def new_connection(self, caller: Caller) -> Connection:
+        return Connection(asyncio.get_running_loop(), caller, queue_limit=self.queue_limit)
+
+    def add(self, connection: Connection, subscriptions: Iterable[Subscription] = ()) -> None:
         with self._lock:
             self._connections.add(connection)
+            if connection.loop not in self._loops:
+                self._loops = (*self._loops, connection.loop)
+            for sub in subscriptions:
+                self._put(connection, sub)
 
     def remove(self, connection: Connection) -> None:
         with self._lock:
+            if connection not in self._connections:
+                return
+            for sub_id in list(connection.subscriptions):
+                self._pop(connection, sub_id)
             self._connections.discard(connection)
+            if not any(c.loop is connection.loop for c in self._connections):
+                self._loops = tuple(loop for loop in self._loops if loop is not connection.loop)
 
-    def connections(self) -> list[Connection]:
+    def subscribe(self, connection: Connection, subscriptions: Iterable[Subscription]) -> None:
         with self._lock:
-            return list(self._connections)
+            for sub in subscriptions:
+                self._put(connection, sub)
+
+    def sign_in(self, connection: Connection, caller: Caller) -> None:
+        """The connection is ``caller`` from now on (a session signed in by the ``authentication`` message): its
+        roles change and every subscription is re-read for the user (``account`` gains ``account.<id>``)."""
+        with self._lock:
+            connection.caller = caller
+            connection.roles = caller.roles
+            for sub in list(connection.subscriptions.values()):
+                renewed = Subscription(sub.id, convert_channels(sub.channels, caller.user_id), sub.queries, sub.filters)
+                self._put(connection, renewed)
+
+    def unsubscribe(self, connection: Connection, ids: Iterable[str]) -> list[bool]:
+        with self._lock:
+            return [self._pop(connection, sub_id) for sub_id in ids]
+
+    def _put(self, connection: Connection, sub: Subscription) -> None:
+        if connection not in self._connections:
+            return  # gone (a message read after it was dropped)
+        self._pop(connection, sub.id)  # a subscription id given again replaces the earlier one
+        connection.subscriptions[sub.id] = sub
+        self._subscriptions += 1
+        for channel in sub.channels:
+            self._index.setdefault(channel, {}).setdefault(connection, set()).add(sub.id)
+
+    def _pop(self, connection: Connection, sub_id: str) -> bool:
+        sub = connection.subscriptions.pop(sub_id, None)
+        if sub is None:
+            return False
+        self._subscriptions -= 1
+        for channel in sub.channels:
+            subscribers = self._index.get(channel, {})
+            ids = subscribers.get(connection)
+            if ids is None:
+                continue
+            ids.discard(sub_id)
+            if not ids:
+                del subscribers[connection]
+                if not subscribers:
+                    del self._index[channel]
+        return True
 
     def counts(self) -> dict[str, Any]:
-        """Open connections, their subscriptions, and connections per subscribed channel (health figures)."""
-        channels: dict[str, int] = {}
-        subscriptions = 0
-        connections = self.connections()
-        for connection in connections:
-            with connection.lock:
-                subscriptions += len(connection.subscriptions)
-            for channel in connection.all_channels():
-                channels[channel] = channels.get(channel, 0) + 1
-        return {"connections": len(connections), "subscriptions": subscriptions, "channels": channels}
+        """Open connections, subscriptions, subscribed connections per channel, and clients dropped for being too
+        slow since the start. Any thread."""
+        with self._lock:
+            return {
+                "connections": len(self._connections),
+                "subscriptions": self._subscriptions,
+                "channels": {channel: len(subscribers) for channel, subscribers in sorted(self._index.items())},
+                "dropped": self._dropped,
+            }
 
-    def _publish(self, channels: list[str], roles: frozenset[str], data: dict[str, Any]) -> int:
-        payload = data["payload"]
-        wanted = set(channels)
-        sent = 0
-        for connection in self.connections():
-            if not may_receive(connection.roles, roles):
-                continue
-            matched = connection.matching(wanted, payload)
-            if matched:
-                connection.push(frame("event", {**data, "subscriptions": matched}))
-                sent += 1
-        return sent
+    # ---- client messages (on the connection's loop)
+
+    def handle(self, connection: Connection, text: str) -> Frame:
+        """One client message -> the frame to answer with."""
+        bad = error_frame(ERROR_BAD_MESSAGE, "Message format is not valid.")
+        if len(text) > MAX_MESSAGE_CHARS:
+            return bad
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return bad
+        if not isinstance(message, dict):
+            return bad
+        kind, data = message.get("type"), message.get("data")
+        try:
+            if kind == "ping":
+                return frame("pong")
+            if kind == "subscribe":
+                subscriptions = parse_subscribe(data, connection.caller.user_id)
+                self.subscribe(connection, subscriptions)
+                answer = [s.to_json() for s in subscriptions]
+                return frame("response", {"to": "subscribe", "success": True, "subscriptions": answer})
+            if kind == "unsubscribe":
+                ids = parse_unsubscribe(data)
+                removed = self.unsubscribe(connection, ids)
+                listed = [{"subscriptionId": i, "removed": r} for i, r in zip(ids, removed, strict=True)]
+                return frame("response", {"to": "unsubscribe", "success": True, "subscriptions": listed})
+        except ValueError:
+            return bad
+        if kind == "authentication":
+            if not isinstance(data, dict) or not data.get("session"):
+                return bad
+            return error_frame(ERROR_BAD_MESSAGE, "Session is not valid.")
+        return bad
+
+    def reply(self, connection: Connection, message: Frame) -> None:
+        """Queue a frame for one connection (on its loop); one that cannot take it any more is dropped."""
+        if not connection.send(dumps(message)) and not connection.closed:
+            self._drop(connection)
+
+    # ---- fan-out
 
     def on_row_event(self, event: RowEvent) -> None:
-        tablesdb = event.database_id not in self.legacy_databases
+        """From the committing thread: hand the write to the loop if anyone subscribed to one of its channels."""
+        if not self._index:
+            return
         channels = row_channels(event.database_id, event.table_id, event.row_id, event.action)
-        data = {
+        self._post(channels, event.read_roles, lambda: self._row_data(event, channels))
+
+    def on_execution(self, execution: Execution) -> None:
+        if not self._index:
+            return
+        channels = execution_channels(execution.function_id, execution.id)
+        self._post(channels, execution.read_roles(), lambda: _execution_data(execution, channels))
+
+    def _row_data(self, event: RowEvent, channels: list[str]) -> dict[str, Any]:
+        tablesdb = event.database_id not in self.legacy_databases
+        return {
             "events": row_event_names(event.database_id, event.table_id, event.row_id, event.action, tablesdb=tablesdb),
             "channels": channels,
             "timestamp": event.timestamp.astimezone(UTC).isoformat(timespec="milliseconds"),
             "payload": event.row,
         }
-        self._publish(channels, frozenset(event.read_roles), data)
 
-    def on_execution(self, execution: Execution) -> None:
-        channels = execution_channels(execution.function_id, execution.id)
-        data = {
-            "events": execution_event_names(execution.function_id, execution.id, "update"),
-            "channels": channels,
-            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "payload": execution.to_json(include_logs=False, full_response=False),
-        }
-        self._publish(channels, execution.read_roles(), data)
+    def _post(self, channels: list[str], roles: frozenset[str], build: Build) -> None:
+        index = self._index
+        if not any(channel in index for channel in channels):
+            return
+        for loop in self._loops:
+            try:
+                loop.call_soon_threadsafe(self._deliver, loop, channels, roles, build)
+            except RuntimeError:  # that loop has closed; its connections are going
+                continue
+
+    def _deliver(
+        self, loop: asyncio.AbstractEventLoop, channels: list[str], roles: frozenset[str], build: Build
+    ) -> None:
+        """On ``loop``: the frame to every connection of it that subscribed to one of ``channels`` and may read."""
+        matched: dict[Connection, set[str]] = {}
+        for channel in channels:
+            for connection, ids in self._index.get(channel, {}).items():
+                if connection.loop is loop:
+                    matched.setdefault(connection, set()).update(ids)
+        if not matched:
+            return
+        data = build()
+        payload = data["payload"]
+        head = event_head(data)
+        allowed: dict[frozenset[str], bool] = {}
+        texts: dict[str, str] = {}
+        ready: list[Connection] = []
+        too_slow: list[Connection] = []
+        for connection, ids in matched.items():
+            permitted = allowed.get(connection.roles)
+            if permitted is None:
+                permitted = allowed[connection.roles] = may_receive(connection.roles, roles)
+            if not permitted:
+                continue
+            subs = connection.subscriptions
+            if len(ids) == 1:
+                (sub_id,) = ids
+                names = subs[sub_id].id_json if subs[sub_id].accepts(payload) else ""
+            else:  # in the order subscribed
+                names = ",".join(s.id_json for i, s in subs.items() if i in ids and s.accepts(payload))
+            if not names:
+                continue
+            text = texts.get(names)
+            if text is None:
+                text = texts[names] = head + "[" + names + "]}}"
+            if connection.queue(text):
+                ready.append(connection)
+            elif not connection.closed:
+                too_slow.append(connection)
+        for connection in too_slow:
+            self._drop(connection)
+        _wake(loop, ready, 0)
+
+    def _drop(self, connection: Connection) -> None:
+        logger.warning(
+            "realtime client (%s) too slow: %d frames queued, disconnecting",
+            connection.caller.user_id or connection.caller.kind,
+            connection.queue_limit,
+        )
+        reason = f"Client too slow: more than {connection.queue_limit} frames queued."
+        connection.close(CLOSE_TOO_SLOW, reason, drop_queued=True)
+        self.remove(connection)
+        with self._lock:
+            self._dropped += 1
 
 
-def parse_subscribe(data: Any, user_id: str | None) -> list[Subscription]:
-    """``data``: a list of ``{subscriptionId?, channels, queries?}`` (or one such object). Raises ValueError."""
-    items = data if isinstance(data, list) else [data]
-    if not items or len(items) > MAX_SUBSCRIPTIONS:
-        raise ValueError("bad subscribe")
-    subscriptions = []
-    for item in items:
-        if not isinstance(item, dict):
-            raise ValueError("bad subscribe")
-        channels = item.get("channels")
-        if (
-            not isinstance(channels, list)
-            or not channels
-            or len(channels) > MAX_CHANNELS
-            or not all(isinstance(c, str) and c for c in channels)
-        ):
-            raise ValueError("bad channels")
-        queries = item.get("queries") or []
-        if not isinstance(queries, list):
-            raise ValueError("bad queries")
-        filters = [payload_filter(q) for q in queries]  # ValueError (incl. bad JSON) -> error 1003
-        sub_id = item.get("subscriptionId") or secrets.token_hex(10)
-        if not isinstance(sub_id, str):
-            raise ValueError("bad subscriptionId")
-        subscriptions.append(Subscription(sub_id, convert_channels(channels, user_id), queries, filters))
-    return subscriptions
+def _wake(loop: asyncio.AbstractEventLoop, connections: list[Connection], start: int) -> None:
+    """Wake the writers of ``connections`` a batch per loop turn."""
+    end = start + WAKE_BATCH
+    for connection in connections[start:end]:
+        connection.wake()
+    if end < len(connections):
+        time.sleep(0)  # let a thread waiting for the GIL (a write's request, its client) run now, not in 5 ms
+        loop.call_soon(_wake, loop, connections, end)
 
 
-def handle_message(connection: Connection, text: str) -> Frame:
-    """One client message -> the frame to answer with."""
-    bad = error_frame(ERROR_BAD_MESSAGE, "Message format is not valid.")
-    if len(text) > MAX_MESSAGE_CHARS:
-        return bad
-    try:
-        message = json.loads(text)
-    except json.JSONDecodeError:
-        return bad
-    if not isinstance(message, dict):
-        return bad
-    kind = message.get("type")
-    data = message.get("data")
-    if kind == "ping":
-        return frame("pong")
-    if kind == "subscribe":
-        try:
-            subscriptions = parse_subscribe(data, connection.caller.user_id)
-        except ValueError:
-            return bad
-        with connection.lock:
-            for sub in subscriptions:
-                connection.subscriptions[sub.id] = sub
-        answer = [s.to_json() for s in subscriptions]
-        return frame("response", {"to": "subscribe", "success": True, "subscriptions": answer})
-    if kind == "unsubscribe":
-        items = data if isinstance(data, list) else [data]
-        ids = [i.get("subscriptionId") for i in items if isinstance(i, dict)]
-        if not ids or len(ids) != len(items) or not all(isinstance(i, str) for i in ids):
-            return bad
-        removed = []
-        with connection.lock:
-            for sub_id in ids:
-                gone = connection.subscriptions.pop(str(sub_id), None) is not None
-                removed.append({"subscriptionId": sub_id, "removed": gone})
-        return frame("response", {"to": "unsubscribe", "success": True, "subscriptions": removed})
-    if kind == "authentication":
-        if not isinstance(data, dict) or not data.get("session"):
-            return bad
-        return error_frame(ERROR_BAD_MESSAGE, "Session is not valid.")
-    return bad
+def _execution_data(execution: Execution, channels: list[str]) -> dict[str, Any]:
+    return {
+        "events": execution_event_names(execution.function_id, execution.id, "update"),
+        "channels": channels,
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "payload": execution.to_json(include_logs=False, full_response=False),
+    }

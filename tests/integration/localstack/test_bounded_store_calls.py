@@ -6,7 +6,10 @@ with a StorageError instead of waiting for the answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -15,6 +18,8 @@ from ecotrace.errors import StorageError
 from ecotrace.settings import Settings
 from ecotrace_local.testing import StackHandle, run_stack
 from tests.integration.localstack.ls_support import DB, note, write_root
+
+T = TypeVar("T")
 
 
 def _store_env(stack: StackHandle, timeout_s: str) -> dict[str, str]:
@@ -62,3 +67,24 @@ def test_each_store_keeps_its_own_bound_in_one_process(tmp_path: Path) -> None:
         with pytest.raises(StorageError):
             impatient.get("notes", "n1")
         assert patient.get("notes", "n1") is not None
+
+
+def _in_new_thread(fn: Callable[[], T]) -> T:
+    """Sessions (and the environment they read) are per thread: a new thread sees the environment as it is now."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result(timeout=30)
+
+
+def test_the_environments_proxy_settings_still_apply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with run_stack(write_root(tmp_path / "root"), db_path=tmp_path / "db.sqlite3") as stack:
+        store = store_for(
+            Settings.from_env(_store_env(stack, "2")), Invocation.from_headers({"x-appwrite-key": stack.api_key})
+        )
+        store.create("notes", "n1", note())
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there: every proxied call fails
+        with pytest.raises(StorageError):
+            _in_new_thread(lambda: store.get("notes", "n1"))
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        assert _in_new_thread(lambda: store.get("notes", "n1")) is not None

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 from appwrite.query import Query
@@ -158,3 +159,47 @@ def test_subscription_queries_narrow_what_is_delivered(stack: StackHandle) -> No
             assert frame["data"]["payload"]["$id"] == "x2"
 
     asyncio.run(scenario())
+
+
+def test_a_client_that_cannot_keep_up_is_closed_with_1013_and_the_others_keep_receiving(stack: StackHandle) -> None:
+    hub = stack.stack.realtime
+    default_limit = hub.queue_limit
+
+    async def scenario() -> None:
+        hub.queue_limit = 0  # this connection's outbox takes no frame: the first event overflows it
+        async with websockets.connect(_url(stack, f"channels[]={NOTES}")) as slow_ws:
+            await _recv(slow_ws)
+            hub.queue_limit = default_limit
+            async with websockets.connect(_url(stack, f"channels[]={NOTES}")) as ok_ws:
+                await _recv(ok_ws)
+                await asyncio.to_thread(_write_note, stack, "n1", ['read("any")'])
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await _recv(slow_ws)
+                assert closed.value.rcvd is not None
+                assert closed.value.rcvd.code == 1013
+                assert "too slow" in closed.value.rcvd.reason
+                await asyncio.to_thread(_write_note, stack, "n2", ['read("any")'])
+                assert (await _recv(ok_ws))["data"]["payload"]["$id"] == "n1"
+                assert (await _recv(ok_ws))["data"]["payload"]["$id"] == "n2"
+                stats = await asyncio.to_thread(_realtime_stats, stack)
+                assert stats["connections"] == 1
+                assert stats["dropped"] == 1
+                assert stats["channels"] == {NOTES: 1}
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        hub.queue_limit = default_limit
+
+
+def _realtime_stats(stack: StackHandle) -> dict[str, Any]:
+    headers = {"x-appwrite-project": stack.project_id, "x-appwrite-key": stack.api_key}
+    response = httpx.get(f"{stack.endpoint}/_local/realtime", headers=headers, timeout=10)
+    assert response.status_code == 200
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def test_realtime_counts_are_for_keys_only(stack: StackHandle) -> None:
+    response = httpx.get(f"{stack.endpoint}/_local/realtime", headers={"x-appwrite-project": stack.project_id})
+    assert response.status_code == 401
