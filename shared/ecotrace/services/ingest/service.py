@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from ...clock import Clock, utc_now
@@ -20,7 +20,7 @@ from ...errors import (
     StorageError,
     ValidationError,
 )
-from ...ports import Row, Store
+from ...ports import Row, Store, Write
 from ...tables import activities, deliveries, user_stats, users
 from ..carbon import IngestCarbon
 from ..rate_limits import RateLimiter
@@ -58,6 +58,13 @@ class CommitEnricher(Protocol):
     def enrich(self, repo_full_name: str, commits: Sequence[Activity]) -> list[Activity]: ...
 
 
+# What a caller of :meth:`WebhookIngest.record` stages with the plan's writes, given the plan (called again if
+# the transaction is re-planned after a conflict): the ledger's completion for a delivery, a backfill's progress.
+ExtraWrites = Callable[[IngestPlan], Sequence[Write]]
+# Called after a delivery's transaction committed (e.g. the pull-request summary); never fails the delivery.
+AfterCommit = Callable[[Extraction, IngestPlan], None]
+
+
 class WebhookIngest:
     """One GitHub delivery in, at most one transaction of rows out. Dependencies are passed in."""
 
@@ -73,6 +80,7 @@ class WebhookIngest:
         lease_s: float = LEASE_S,
         limiter: RateLimiter | None = None,
         known_users: KnownUsers | None = None,
+        after_commit: AfterCommit | None = None,
     ) -> None:
         self.store = store
         self._secrets = secret if isinstance(secret, WebhookSecrets) else WebhookSecrets(secret)
@@ -82,6 +90,7 @@ class WebhookIngest:
         self.clock = clock
         self.carbon = carbon
         self.enricher = enricher
+        self.after_commit = after_commit
         self.ledger = DeliveryLedger(store, clock=clock, lease_s=lease_s)
 
     def __repr__(self) -> str:  # never show the secret
@@ -150,19 +159,8 @@ class WebhookIngest:
             return responses.duplicate(head, extraction, claim.record)
         if claim.status is ClaimStatus.IN_PROGRESS:
             return responses.in_progress(head)
-        enriched: dict[str, Activity] = {}
         try:
-            for attempt in (1, 2):
-                try:
-                    ingest_plan = self._plan(head, extraction, enriched)
-                    with self.store.transaction() as tx:
-                        apply_plan(ingest_plan, tx)
-                        tx.stage(self.ledger.completion(head, len(ingest_plan.created)))
-                    break
-                except ConflictError:
-                    if attempt == 2:
-                        raise
-                    log.info("delivery %s met a concurrent write; re-reading once", head.delivery_id)
+            ingest_plan = self.record(head, extraction, lambda p: [self.ledger.completion(head, len(p.created))])
         except ConflictError as exc:
             self.ledger.fail(head, f"conflict: {exc.message}")
             raise StorageError(f"delivery {head.delivery_id} conflicted twice with concurrent writes") from exc
@@ -172,7 +170,31 @@ class WebhookIngest:
         except ValidationError as exc:  # the store refused data derived from this payload
             self.ledger.fail(head, exc.message)
             raise
+        if self.after_commit is not None:
+            try:
+                self.after_commit(extraction, ingest_plan)
+            except Exception:  # a bonus after the commit: the delivery is recorded whatever happens here
+                log.exception("after-commit step failed for delivery %s (the delivery is recorded)", head.delivery_id)
         return responses.processed(head, extraction, ingest_plan)
+
+    def record(self, head: DeliveryHeaders, extraction: Extraction, extra: ExtraWrites) -> IngestPlan:
+        """Count an extraction's activities exactly once: read, enrich, compute carbon, plan, and commit the plan
+        with ``extra(plan)`` in ONE transaction; on a conflict (a concurrent writer of the same ids) everything is
+        re-read and re-planned once. Activities whose rows exist are not counted again. The webhook calls it for
+        a claimed delivery, the backfill for the work it imports from the REST API."""
+        enriched: dict[str, Activity] = {}
+        for attempt in (1, 2):
+            try:
+                ingest_plan = self._plan(head, extraction, enriched)
+                with self.store.transaction() as tx:
+                    apply_plan(ingest_plan, tx)
+                    tx.stage(*extra(ingest_plan))
+                return ingest_plan
+            except ConflictError:
+                if attempt == 2:
+                    raise
+                log.info("delivery %s met a concurrent write; re-reading once", head.delivery_id)
+        raise AssertionError("unreachable")
 
     def _plan(self, head: DeliveryHeaders, extraction: Extraction, enriched: dict[str, Activity]) -> IngestPlan:
         """Read what the delivery's rows depend on, run the I/O steps (enrichment, carbon), then plan purely."""
