@@ -115,8 +115,10 @@ class GitHubRest:
         attempts: int = 3,
         backoff_s: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        per_page: int = PER_PAGE,
     ) -> None:
         self.api = api
+        self.per_page = max(1, min(per_page, PER_PAGE))
         self.base_url = str(api.base_url)
         self._policy = retry_policy(attempts=attempts, base_s=backoff_s, max_backoff_s=4 * backoff_s, sleep=sleep)
         self.remaining: int | None = None  # x-ratelimit-remaining of the last answer
@@ -193,24 +195,26 @@ class GitHubRest:
 
     def org_repositories(self, org: str, page: str | None = None) -> Page:
         owner, _ = split_repo(f"{org}/x")
-        return self.page(page or f"/orgs/{owner}/repos", None if page else {"per_page": PER_PAGE, "type": "all"}, None)
+        return self.page(
+            page or f"/orgs/{owner}/repos", None if page else {"per_page": self.per_page, "type": "all"}, None
+        )
 
     def workflow_runs(self, full_name: str, start: datetime, end: datetime, page: str | None = None) -> Page:
         """Completed runs created in [start, end] (both inclusive), newest first."""
         owner, repo = split_repo(full_name)
-        params = {"created": f"{_stamp(start)}..{_stamp(end)}", "status": "completed", "per_page": PER_PAGE}
+        params = {"created": f"{_stamp(start)}..{_stamp(end)}", "status": "completed", "per_page": self.per_page}
         return self.page(page or f"/repos/{owner}/{repo}/actions/runs", None if page else params, "workflow_runs")
 
     def run_jobs(self, full_name: str, run_id: int, page: str | None = None) -> Page:
         owner, repo = split_repo(full_name)
         first = f"/repos/{owner}/{repo}/actions/runs/{int(run_id)}/jobs"
-        return self.page(page or first, None if page else {"filter": "all", "per_page": PER_PAGE}, "jobs")
+        return self.page(page or first, None if page else {"filter": "all", "per_page": self.per_page}, "jobs")
 
     def commits(
         self, full_name: str, since: datetime, until: datetime, page: str | None = None, per_page: int = PER_PAGE
     ) -> Page:
         owner, repo = split_repo(full_name)
-        params = {"since": _stamp(since), "until": _stamp(until), "per_page": min(per_page, PER_PAGE)}
+        params = {"since": _stamp(since), "until": _stamp(until), "per_page": min(per_page, self.per_page)}
         return self.page(page or f"/repos/{owner}/{repo}/commits", None if page else params, None)
 
     # ---- writes -------------------------------------------------------------------------------------------

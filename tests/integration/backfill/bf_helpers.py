@@ -166,7 +166,7 @@ def webhook_delivery(event: str, obj: dict[str, Any], github: FakeGitHub, repo: 
     return body, headers(event, body, delivery=guid)
 
 
-def rest_for(github: FakeGitHub, clock: FakeClock, token: str | None = None) -> GitHubRest:
+def rest_for(github: FakeGitHub, clock: FakeClock, token: str | None = None, per_page: int = 100) -> GitHubRest:
     gate = RateGate(clock=lambda: clock.now.timestamp())
     api = GitHubApi(
         token or github.token,
@@ -175,7 +175,7 @@ def rest_for(github: FakeGitHub, clock: FakeClock, token: str | None = None) -> 
         gate=gate,
         cache=TTLCache(maxsize=1000, ttl=60),
     )
-    return GitHubRest(api, sleep=lambda _s: None)
+    return GitHubRest(api, sleep=lambda _s: None, per_page=per_page)
 
 
 def ingest_for_test(store: MemoryStore, clock: FakeClock, rest: GitHubRest | None = None) -> WebhookIngest:
@@ -202,8 +202,9 @@ def wire(
     continuation: Continuation | None = None,
     search_cap: int = 1000,
     reserve: int = 0,
+    per_page: int = 100,
 ) -> Wired:
-    rest = rest_for(github, clock)
+    rest = rest_for(github, clock, per_page=per_page)
     ingest = ingest_for_test(store, clock, rest)
     runner = BackfillRunner(
         store,

@@ -223,10 +223,12 @@ class BackfillRunner:
         bf.message = f"GitHub failed at {repo.repo} ({exc.message}); trying again at {to_iso(bf.next_at)}"[:1024]
 
     def _check_reserve(self) -> None:
-        remaining = self.rest.remaining
-        if remaining is not None and remaining <= self.reserve:
-            reset = self.rest.reset_at or self.clock().timestamp() + 60
-            raise RateLimitedError(f"{remaining} requests left of the hourly limit, kept for the webhook", reset)
+        """Stop at the reserve; the last answer's figure holds until its reset time has passed."""
+        remaining, reset, now = self.rest.remaining, self.rest.reset_at, self.clock().timestamp()
+        if remaining is None or remaining > self.reserve or (reset is not None and reset <= now):
+            return
+        until = reset if reset is not None else now + 60
+        raise RateLimitedError(f"{remaining} requests left of the hourly limit, kept for the webhook", until)
 
     # ---- saving ---------------------------------------------------------------------------------------
     def _calls_since_save(self) -> int:
