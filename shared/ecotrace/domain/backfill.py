@@ -103,6 +103,7 @@ class Cursor:
     page: str | None = None  # the runs or commits page being worked on; None: the first page
     item: int = 0  # the next run on that page
     jobs_page: str | None = None  # the next jobs page of that run; None: its first page
+    reached: datetime | None = None  # creation time of the last run worked on (runs come newest first)
 
     def next_run(self) -> None:
         self.item += 1
@@ -120,6 +121,7 @@ class Cursor:
             "page": self.page,
             "item": self.item,
             "jobs_page": self.jobs_page,
+            "reached": self.reached.isoformat() if self.reached else None,
         }
 
     @classmethod
@@ -136,6 +138,7 @@ class Cursor:
             page=data.get("page"),
             item=int(data.get("item") or 0),
             jobs_page=data.get("jobs_page"),
+            reached=moment("reached"),
         )
 
 
@@ -205,7 +208,7 @@ class Backfill:
         runs_share = RUNS_SHARE if self.include_commits else 1.0
         if self.cursor.phase is Phase.COMMITS:
             return runs_share
-        end = self.cursor.window_end
+        end = self.cursor.reached or self.cursor.window_end
         if end is None or span <= 0:
             return 0.0
         return runs_share * max(0.0, min(1.0, (self.until - end).total_seconds() / span))

@@ -44,8 +44,8 @@ from ...adapters.github_rest import (
     Page,
     RateLimitedError,
 )
-from ...clock import Clock, to_iso, utc_now
-from ...domain.backfill import Backfill, BackfillStatus, Counters, Phase, RepoState, RepoStatus, halve
+from ...clock import Clock, parse_iso, to_iso, utc_now
+from ...domain.backfill import Backfill, BackfillStatus, Counters, Cursor, Phase, RepoState, RepoStatus, halve
 from ...domain.github import DeliveryHeaders, Extraction
 from ...domain.models import ActivityType
 from ...errors import EcoTraceError, UpstreamError
@@ -278,6 +278,9 @@ class BackfillRunner:
     # ---- units of work ----------------------------------------------------------------------------------
     def _unit(self, bf: Backfill) -> Backfill:
         repo = bf.current()
+        while repo is not None and repo.status.finished:  # settled when it was started (the user cannot read it)
+            bf.cursor = Cursor(repo_index=bf.cursor.repo_index + 1)
+            repo = bf.current()
         if repo is None:
             bf.status, bf.finished_at = BackfillStatus.DONE, self.clock()
             bf.message = f"done: {bf.repos_done} repositories, {bf.imported.jobs} jobs imported"
@@ -336,8 +339,10 @@ class BackfillRunner:
         if extraction is None and cursor.jobs_page is None and jobs.next is None:
             extraction = _run_only(run, repo, bf.id)  # GitHub ran no job: the run itself counts, as on the webhook
         next_jobs = jobs.next
+        reached = _created(run)
 
         def advance(b: Backfill) -> None:
+            b.cursor.reached = reached or b.cursor.reached
             if next_jobs is not None:
                 b.cursor.jobs_page = next_jobs
             else:
@@ -401,6 +406,13 @@ def _repository(repo: RepoState) -> dict[str, Any]:
         "html_url": f"https://github.com/{repo.repo}",
         "private": repo.private,
     }
+
+
+def _created(run: dict[str, Any]) -> datetime | None:
+    try:
+        return parse_iso(str(run["created_at"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def _run_only(run: dict[str, Any], repo: RepoState, backfill_id: str) -> Extraction | None:
