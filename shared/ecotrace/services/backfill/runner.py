@@ -30,9 +30,8 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from appwrite.query import Query
 
@@ -44,15 +43,15 @@ from ...adapters.github_rest import (
     Page,
     RateLimitedError,
 )
-from ...clock import Clock, parse_iso, to_iso, utc_now
+from ...clock import Clock, to_iso, utc_now
 from ...domain.backfill import Backfill, BackfillStatus, Counters, Cursor, Phase, RepoState, RepoStatus, halve
 from ...domain.github import DeliveryHeaders, Extraction
-from ...domain.models import ActivityType
 from ...errors import EcoTraceError, UpstreamError
 from ...ports import Store, Write
 from ...tables import backfills
 from ..ingest.plan import IngestPlan
-from .rest_events import commit_extractions, delivery_id, jobs_extraction, run_extraction
+from .rest_events import commit_extractions, delivery_id, jobs_extraction
+from .units import SliceReport, apply_counts, created_at, error_json, repository_of, run_only, unit_counts
 
 log = logging.getLogger(__name__)
 
@@ -75,27 +74,6 @@ class Recorder(Protocol):
 
 # Start the next slice of a backfill: now (None) or at a time; True when it was started.
 Continuation = Callable[[str, datetime | None], bool]
-
-
-@dataclass
-class SliceReport:
-    backfill_id: str
-    outcome: str  # worked | busy (another slice holds it) | not_due | finished | missing
-    backfill: Backfill | None = None
-    units: int = 0
-    continued: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"backfill_id": self.backfill_id, "outcome": self.outcome, "units": self.units}
-        body["continued"] = self.continued
-        if self.backfill is not None:
-            body["backfill"] = backfills.public(self.backfill)
-        return body
-
-
-def _error(exc: EcoTraceError, now: datetime) -> dict[str, Any]:
-    status = exc.details.get("http_status") if isinstance(exc.details, dict) else None
-    return {"status": status if isinstance(status, int) else None, "message": exc.message[:300], "at": to_iso(now)}
 
 
 class BackfillRunner:
@@ -212,7 +190,7 @@ class BackfillRunner:
         if repo is None:
             raise exc
         repo.failures += 1
-        repo.error = _error(exc, now)
+        repo.error = error_json(exc, now)
         if repo.failures >= MAX_FAILURES:
             log.warning("backfill %s: %s failed %d times; moving on", bf.id, repo.repo, repo.failures)
             bf.finish_repo(RepoStatus.FAILED)
@@ -261,9 +239,9 @@ class BackfillRunner:
 
         def extra(ingest_plan: IngestPlan) -> list[Write]:
             snapshot = copy.deepcopy(bf)
-            added = _counts(ingest_plan, new_run=new_run)
+            added = unit_counts(ingest_plan, new_run=new_run)
             advance(snapshot)
-            _apply(snapshot, bf.cursor.repo_index, added)
+            apply_counts(snapshot, bf.cursor.repo_index, added)
             added.api_calls = self._calls_since_save()
             snapshot.updated_at = self.clock()
             after[:] = [snapshot]
@@ -292,7 +270,7 @@ class BackfillRunner:
                 return self._runs(bf, repo)
             return self._commits(bf, repo)
         except GitHubAccessError as exc:
-            bf.finish_repo(RepoStatus.NO_ACCESS, _error(exc, self.clock()))
+            bf.finish_repo(RepoStatus.NO_ACCESS, error_json(exc, self.clock()))
             self._save(bf)
             return bf
 
@@ -334,12 +312,12 @@ class BackfillRunner:
         except GitHubAccessError as exc:  # the run was deleted since it was listed
             log.info("backfill %s: jobs of run %s not readable (%s)", bf.id, run.get("id"), exc.message)
             return self._commit(bf, None, lambda b: b.cursor.next_run())
-        page_of_jobs = jobs_extraction(run, jobs.items, _repository(repo), delivery_id(bf.id))
+        page_of_jobs = jobs_extraction(run, jobs.items, repository_of(repo), delivery_id(bf.id))
         extraction = page_of_jobs.extraction
         if extraction is None and cursor.jobs_page is None and jobs.next is None:
-            extraction = _run_only(run, repo, bf.id)  # GitHub ran no job: the run itself counts, as on the webhook
+            extraction = run_only(run, repo, bf.id)  # GitHub ran no job: the run itself counts, as on the webhook
         next_jobs = jobs.next
-        reached = _created(run)
+        reached = created_at(run)
 
         def advance(b: Backfill) -> None:
             b.cursor.reached = reached or b.cursor.reached
@@ -371,7 +349,7 @@ class BackfillRunner:
             self._save(bf)
             return bf
         branch = repo.default_branch or "main"
-        groups = commit_extractions(page.items, _repository(repo), branch, delivery_id(bf.id)).extractions
+        groups = commit_extractions(page.items, repository_of(repo), branch, delivery_id(bf.id)).extractions
         index = cursor.item
         next_page = page.next
 
@@ -397,48 +375,3 @@ class BackfillRunner:
         ]
         rows = self.store.find(backfills.NAME, queries)
         return [str(r["$id"]) for r in rows if not r.get("lease_until") or str(r["lease_until"]) <= now]
-
-
-def _repository(repo: RepoState) -> dict[str, Any]:
-    return {
-        "id": repo.repo_id,
-        "full_name": repo.repo,
-        "html_url": f"https://github.com/{repo.repo}",
-        "private": repo.private,
-    }
-
-
-def _created(run: dict[str, Any]) -> datetime | None:
-    try:
-        return parse_iso(str(run["created_at"]))
-    except (KeyError, ValueError):
-        return None
-
-
-def _run_only(run: dict[str, Any], repo: RepoState, backfill_id: str) -> Extraction | None:
-    try:
-        return run_extraction(run, _repository(repo), delivery_id(backfill_id))
-    except EcoTraceError as exc:
-        log.info("run %s not imported: %s", run.get("id"), exc.message)
-        return None
-
-
-def _counts(ingest_plan: IngestPlan, *, new_run: bool) -> Counters:
-    """What a unit imported: its new rows (rows that already existed are not counted again). A run counts once:
-    as a run row of its own, or on the first page of its jobs when that page brought new jobs."""
-    jobs = sum(1 for a in ingest_plan.created if a.details.get("kind") == "workflow_job")
-    runs = sum(1 for a in ingest_plan.created if a.details.get("kind") == "workflow_run")
-    if new_run and jobs:
-        runs += 1
-    commits = sum(1 for a in ingest_plan.created if a.type is ActivityType.COMMIT)
-    return Counters(jobs=jobs, runs=runs, commits=commits)
-
-
-def _apply(bf: Backfill, repo_index: int, added: Counters) -> None:
-    repo = bf.repos[repo_index]
-    repo.jobs += added.jobs
-    repo.runs += added.runs
-    repo.commits += added.commits
-    bf.imported.jobs += added.jobs
-    bf.imported.runs += added.runs
-    bf.imported.commits += added.commits

@@ -34,7 +34,8 @@ from ...errors import ConflictError, EcoTraceError, ForbiddenError, ValidationEr
 from ...ports import Store
 from ...tables import backfills, users
 from ..signup import GitHubIdentity
-from .runner import BackfillRunner, SliceReport
+from .runner import BackfillRunner
+from .units import SliceReport
 
 log = logging.getLogger(__name__)
 
