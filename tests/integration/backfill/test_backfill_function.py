@@ -16,6 +16,7 @@ from appwrite.services.tables_db import TablesDB
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
 from ecotrace_local.testing import StackHandle
+from scripts import backfill as script
 from tests.fakes.github_api import FakeGitHub
 from tests.integration.backfill.bf_helpers import REPO, populate
 from tests.integration.project_stack import project_stack
@@ -123,3 +124,20 @@ def test_a_user_starts_one_and_reads_its_progress_row(stack: StackHandle, github
 
     status, refused = _execute(user, {"action": "backfill_continue", "backfill_id": answer["backfill"]["id"]})
     assert (status, refused["error"]) == (403, "forbidden")
+
+
+def test_the_operator_script_runs_the_slices_itself(stack: StackHandle, github: FakeGitHub) -> None:
+
+    populate(github, datetime.now(UTC), runs=2, jobs_per_run=2, commits=0)
+    env = {
+        "APPWRITE_ENDPOINT": stack.endpoint,
+        "APPWRITE_PROJECT_ID": stack.project_id,
+        "APPWRITE_API_KEY": stack.api_key,
+        "GITHUB_TOKEN": github.token,
+        "GITHUB_API_URL": github.base_url,
+        "ECOTRACE_BACKFILL_SLICE_CALLS": "2",
+    }
+    assert script.main(["--repo", REPO, "--days", "30", "--no-commits"], env=env) == 0
+    rows = AppwriteStore(stack.client()).find("backfills")
+    assert [(r["status"], r["jobs_imported"], r["target"]) for r in rows] == [("done", 4, f"repos:{REPO}")]
+    assert rows[0]["slices"] >= 2  # two requests per slice
