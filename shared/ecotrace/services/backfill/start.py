@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from appwrite.query import Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ...adapters.github_rest import GitHubAccessError, GitHubRest
@@ -32,7 +31,8 @@ from ...domain.backfill import DEFAULT_DAYS, MAX_DAYS, MAX_REPOS, Backfill, Repo
 from ...domain.validation import validated
 from ...errors import ConflictError, EcoTraceError, ForbiddenError, ValidationError
 from ...ports import Store
-from ...tables import backfills, users
+from ...tables import backfills
+from ..accounts import linked_user
 from ..signup import GitHubIdentity
 from .runner import BackfillRunner
 from .units import SliceReport
@@ -183,7 +183,7 @@ class BackfillStarter:
     def _for_user(self, request: BackfillRequest, requester: Requester) -> tuple[str, list[RepoState]]:
         if not request.github_token or any(c.isspace() for c in request.github_token):
             raise ValidationError('a backfill started by a user needs "github_token": their GitHub OAuth token')
-        linked = self._linked(requester.account_id)
+        linked = linked_user(self.store, requester.account_id)
         identity = self.identify(request.github_token)
         if str(identity.github_id) != str(linked.get("github_id")):
             raise ForbiddenError(
@@ -211,14 +211,6 @@ class BackfillStarter:
                     entry.error = {"status": 403, "message": "your GitHub account may not read it", "at": None}
             checked.append(entry)
         return str(linked["$id"]), checked
-
-    def _linked(self, account_id: str | None) -> dict[str, Any]:
-        if not account_id:
-            raise ForbiddenError("sign in first")
-        rows = self.store.find(users.NAME, [Query.equal("account_id", [account_id]), Query.limit(1)])
-        if not rows:
-            raise ForbiddenError("link your GitHub account first (action link_github_account)")
-        return rows[0]
 
     def _org(self, rest: GitHubRest, org: str) -> list[RepoState]:
         names: list[str] = []

@@ -173,6 +173,11 @@ class EmissionFactorResolver:
     def parse(self, region: object) -> Region:
         return parse_region(region, self.shipped.catalogue)
 
+    def live_zone(self, region: object) -> str | None:
+        """The Electricity Maps zone ``region`` is asked live for (its intensity history's key), if it has one."""
+        target = live_target(self.shipped, self.parse(region))
+        return target.zone if target is not None else None
+
     def resolve(self, region: object) -> EmissionFactor:
         """A factor for any input (a string, the seed's ``{"country", "state_province"}`` object, None ...).
 
