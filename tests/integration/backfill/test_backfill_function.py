@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -141,3 +141,23 @@ def test_the_operator_script_runs_the_slices_itself(stack: StackHandle, github: 
     rows = AppwriteStore(stack.client()).find("backfills")
     assert [(r["status"], r["jobs_imported"], r["target"]) for r in rows] == [("done", 4, f"repos:{REPO}")]
     assert rows[0]["slices"] >= 2  # two requests per slice
+
+
+def test_advise_reads_the_backfilled_schedule_and_says_what_history_is_missing(
+    stack: StackHandle, github: FakeGitHub
+) -> None:
+    now = datetime.now(UTC)
+    made = populate(github, now, runs=3, jobs_per_run=1, spacing=timedelta(days=1))
+    for run in made.runs:
+        run["event"] = "schedule"  # a nightly workflow
+    status, answer = _execute(stack.client(), {"action": "backfill", "repositories": [REPO], "include_commits": False})
+    assert status == 200, answer
+    _wait_done(AppwriteStore(stack.client()), answer["backfill"]["id"])
+
+    status, advice = _execute(stack.client(), {"action": "advise", "repository": REPO, "days": 30})
+    assert status == 200, advice
+    (repo,) = advice["repositories"]
+    (flow,) = repo["time_shift"]["workflows"]
+    assert (flow["workflow"], flow["zone"], flow["status"]) == ("CI", "US-MIDA-PJM", "not_enough_data")
+    assert flow["trace"]["runs"] == 3
+    assert flow["need"] == {"hours_covered": 12, "days_per_hour": 3}

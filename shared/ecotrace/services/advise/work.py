@@ -77,6 +77,10 @@ class RepoWork:
             group.work.extend(by_run.get(key, []))
             if run.counted:
                 group.work.append(run)
+        for group in groups.values():  # a run's title is its display title: its jobs name the workflow
+            names = [a.title.split(" / ")[0] for a in group.work if a.title and " / " in a.title]
+            if names:
+                group.name = max(set(names), key=names.count)
         for key, jobs in by_run.items():
             if key not in self.runs or self.runs[key].details.get("trigger") is None:
                 unknown += len(jobs)
