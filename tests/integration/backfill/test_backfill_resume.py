@@ -105,3 +105,19 @@ def test_two_slices_at_once_do_not_both_work(store: MemoryStore, github: FakeGit
     sent = github.hits()
     assert wired.runner.run_slice(backfill_id).outcome == "busy"
     assert github.hits() == sent
+
+
+def test_a_failing_store_ends_the_slice_waiting_and_the_next_one_finishes(
+    reference: dict[str, Any], store: MemoryStore, github: FakeGitHub, clock: FakeClock
+) -> None:
+    reference.pop("store_requests")
+    wired = wire(store, github, clock)
+    store.fail("tx_commit", times=1, after=3)  # the fourth transaction (a unit of work) fails
+    answer = start_operator(wired)
+    row = store.get("backfills", answer["backfill"]["id"])
+    assert row is not None
+    assert row["status"] == "waiting"
+    assert "the store failed" in row["message"]
+    assert row["lease_owner"] is None  # released: the next slice need not wait for the lease
+    run_to_end(wired, answer["backfill"]["id"], clock)
+    assert _outcome(store, answer["backfill"]["id"]) == reference

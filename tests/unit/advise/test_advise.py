@@ -275,3 +275,38 @@ def test_users_get_advice_for_their_own_repositories_only(store: MemoryStore) ->
 def test_a_repository_without_stored_ci_says_so(store: MemoryStore) -> None:
     answer = _advisor(store).advise({"action": "advise", "repository": "octo-org/empty"}, account_id=None, service=True)
     assert answer["repositories"][0]["status"] == "not_enough_data"
+
+
+def test_the_fleet_files_machines_are_candidate_regions_too(store: MemoryStore) -> None:
+    from ecotrace.domain.carbon import Fleet
+
+    fleet = Fleet.model_validate(
+        {
+            "name": "ours",
+            "machines": {
+                "de-box": {"vcpu": 8, "memory_gb": 32, "cpu": {"model": "x", "family": "skylake"}, "region": "DE"},
+                "fr-box": {"vcpu": 8, "memory_gb": 32, "cpu": {"model": "x", "family": "skylake"}, "region": "FR"},
+            },
+            "runners": [{"labels": ["linux.8"], "machine": "de-box"}, {"labels": ["linux.fr"], "machine": "fr-box"}],
+        }
+    )
+    for index in range(3):
+        start = NOW - timedelta(days=index + 1)
+        _run(store, 9200 + index, start, "push", "Build", 92)
+        _job(store, 92000 + index, 9200 + index, start, 0.05, title="Build / make", labels=["self-hosted", "linux.8"])
+    resolver = EmissionFactorResolver.offline(store=store, clock=lambda: NOW)
+    advisor = Advisor(
+        store,
+        resolver,
+        IntensityHistory(store, clock=lambda: NOW),
+        config=CalculationConfig(fleet=fleet),
+        clock=lambda: NOW,
+    )
+    answer = advisor.advise({"action": "advise", "repository": REPO}, account_id=None, service=True)
+    (finding,) = answer["repositories"][0]["runners"]["cleaner_regions"]
+    assert (finding["region"], finding["candidate_region"], finding["candidate_from"]) == (
+        "DE",
+        "FR",
+        "runner fleet file",
+    )
+    assert finding["saving_g_per_month"] > 0

@@ -11,8 +11,9 @@ time shifting (x 30 / period days).
   such jobs spend their time setting up, not computing. Central saving: the same durations on the standard
   runner; low: durations as much longer as the runner is smaller (a job that used every core); high: the method's
   high case at the same durations. A low below zero means a CPU-bound job could emit more on the smaller runner.
-- Regions: for self-hosted job groups, each candidate region (``ECOTRACE_ADVISE_REGIONS``) with a lower factor
-  than the group's region; the range is the method's low and high cases of the difference.
+- Regions: for self-hosted job groups, each candidate region with a lower factor than the group's region: the
+  regions of the runner fleet file's machines (``ECOTRACE_RUNNER_FLEET``) and ``ECOTRACE_ADVISE_REGIONS``; the
+  range is the method's low and high cases of the difference.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ MIN_JOBS = 3
 LARGE_FACTOR = 2.0
 SHORT_JOB_S = 180.0
 STANDARD_LABEL = "ubuntu-latest"
+REGIONS_SETTING = "ECOTRACE_ADVISE_REGIONS"
 
 
 def _g(kg: float) -> float:
@@ -50,7 +52,10 @@ class RunnerAdvisor:
     ) -> None:
         self.resolver = resolver
         self.config = config or CalculationConfig()
-        self.candidates = [r for r in candidate_regions if r]
+        fleet = self.config.fleet
+        from_fleet = [m.region for m in fleet.machines.values() if m.region] if fleet is not None else []
+        self.candidates = list(dict.fromkeys([*(r for r in candidate_regions if r), *from_fleet]))
+        self.fleet_regions = set(from_fleet)
         self.clock = clock
         self._factors: dict[str | None, EmissionFactor] = {}
 
@@ -91,7 +96,7 @@ class RunnerAdvisor:
         if small:
             notes.append(f"{small} job groups have fewer than {MIN_JOBS} jobs with a known duration: not judged")
         if not self.candidates:
-            notes.append("no candidate regions configured (ECOTRACE_ADVISE_REGIONS): regions not compared")
+            notes.append(f"no candidate regions ({REGIONS_SETTING} or the fleet file's machines): none compared")
         notes.append("GitHub-hosted runners' region cannot be chosen: only self-hosted work is compared by region")
         return {
             "oversized_runners": oversized,
@@ -164,6 +169,7 @@ class RunnerAdvisor:
                     "runner_labels": list(labels),
                     "region": here,
                     "candidate_region": candidate,
+                    "candidate_from": "runner fleet file" if candidate in self.fleet_regions else REGIONS_SETTING,
                     "jobs": len(jobs),
                     "saving_g_per_month": _g(central * scale),
                     "saving_g_per_month_low": _g(min(low, high) * scale),

@@ -43,10 +43,10 @@ from ...adapters.github_rest import (
     Page,
     RateLimitedError,
 )
-from ...clock import Clock, to_iso, utc_now
+from ...clock import Clock, parse_iso, to_iso, utc_now
 from ...domain.backfill import Backfill, BackfillStatus, Counters, Cursor, Phase, RepoState, RepoStatus, halve
 from ...domain.github import DeliveryHeaders, Extraction
-from ...errors import EcoTraceError, UpstreamError
+from ...errors import ConflictError, EcoTraceError, StorageError, UpstreamError, ValidationError
 from ...ports import Store, Write
 from ...tables import backfills
 from ..ingest.plan import IngestPlan
@@ -137,8 +137,11 @@ class BackfillRunner:
         except GitHubAuthError as exc:
             bf.status, bf.finished_at = BackfillStatus.FAILED, self.clock()
             bf.message = f"GitHub refused the deployment's token: {exc.message}; set a valid GITHUB_TOKEN"[:1024]
-        except UpstreamError as exc:  # GitHub failing after the client's retries
+        except (UpstreamError, ValidationError) as exc:  # GitHub failing after its retries, or data refused
             self._failed(bf, exc)
+        except (StorageError, ConflictError) as exc:  # the store: this unit did not commit; try again soon
+            bf.status, bf.next_at = BackfillStatus.WAITING, self.clock() + timedelta(seconds=FAILURE_WAIT_S)
+            bf.message = f"the store failed ({exc.message}); trying again at {to_iso(bf.next_at)}"[:1024]
         return self._end(bf, units)
 
     def _claim(self, backfill_id: str) -> tuple[Backfill | None, str]:
@@ -374,4 +377,5 @@ class BackfillRunner:
             Query.limit(limit),
         ]
         rows = self.store.find(backfills.NAME, queries)
-        return [str(r["$id"]) for r in rows if not r.get("lease_until") or str(r["lease_until"]) <= now]
+        moment = self.clock()
+        return [str(r["$id"]) for r in rows if not r.get("lease_until") or parse_iso(str(r["lease_until"])) <= moment]
