@@ -1,8 +1,8 @@
 """Composition root of the backfill: the starter and its slices wired as the api-integrations function (and
 ``scripts/backfill.py``) run them. Constructs clients only; sends nothing.
 
-The slices record through ``WebhookIngest.record`` built exactly as the webhook builds its ingest (carbon at ingest
-with the same resolver and method configuration), with the commit enricher on the deployment's token.
+The slices record through ``WebhookIngest.record`` built as the webhook builds its ingest (carbon at ingest with the
+same resolver, method configuration and profile regions), with the commit enricher on the deployment's token.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ..services.backfill.runner import (
 from ..services.backfill.start import BackfillStarter
 from ..services.carbon import carbon_for_ingest, config_from_settings
 from ..services.ingest import WebhookIngest
+from ..services.profile import ProfileRegions
 from ..services.signup import whoami
 from ..settings import Settings
 
@@ -85,12 +86,16 @@ def backfill_for(
     api_url = env.get("GITHUB_API_URL") or API_URL
     api = GitHubApi(token, base_url=api_url, gate=gate)
     rest = GitHubRest(api)
+    regions = ProfileRegions(store)  # as the webhook: a person's profile location for work that reports none
     ingest = WebhookIngest(
         store,
         secret=None,
         clock=clock,
-        carbon=carbon_for_ingest(resolver_for(settings, store), clock, config=config_from_settings(settings)),
+        carbon=carbon_for_ingest(
+            resolver_for(settings, store), clock, config=config_from_settings(settings), regions=regions
+        ),
         enricher=GitHubCommitEnricher(api, max_commits=COMMITS_PER_PAGE, budget_s=8.0),
+        known_users=regions,
     )
     runner = BackfillRunner(
         store,
