@@ -13,6 +13,7 @@ from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
+from ecotrace.tables import per_person_tables
 from ecotrace_local.testing import StackHandle
 from tests.integration.trust.trust_world import (
     ADA,
@@ -142,8 +143,10 @@ def test_after_her_erasure_nothing_names_her_and_all_of_his_is_as_it_was(world: 
         t: len([r for r in before[t] if r.get("$id" if t == "users" else "user_id") == ADA.user_id])
         for t in (*OWNED, "leaderboards")
     }
-    assert removed == expected
+    others = set(per_person_tables()) - set(expected)  # per-person tables she has no rows in (a backfill's)
+    assert removed == {**expected, **{t: 0 for t in others}}
     assert all(expected.values())
+    assert not any(r.get("user_id") == ADA.user_id for t in others for r in before[t])
     after = everything(world)
     for table, rows in after.items():
         assert not mentions(rows, ADA.traces()), table
