@@ -170,7 +170,7 @@ def test_the_key_stays_out_of_repr(fake: FakeElectricityMaps) -> None:
         ("GET", "/carbon-intensity/latest", {"zone": "DE", "lat": "1", "lon": "2"}, {"auth-token": KEY}, 400),
         ("GET", "/carbon-intensity/latest", {"lat": "95", "lon": "2"}, {"auth-token": KEY}, 400),
         ("GET", "/carbon-intensity/latest", {}, {"auth-token": KEY}, 400),
-        ("GET", "/carbon-intensity/history", {"zone": "DE"}, {"auth-token": KEY}, 404),
+        ("GET", "/carbon-intensity/forecast", {"zone": "DE"}, {"auth-token": KEY}, 404),  # an endpoint not used
         ("POST", "/carbon-intensity/latest", {"zone": "DE"}, {"auth-token": KEY}, 405),
     ],
 )

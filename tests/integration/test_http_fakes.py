@@ -30,14 +30,14 @@ def test_electricity_maps_refuses_unknown_routes_wrong_keys_and_other_methods(
     electricity_maps: FakeElectricityMaps,
 ) -> None:
     base = electricity_maps.base_url
-    unknown = httpx.get(f"{base}/carbon-intensity/history", params={"zone": "DE"}, headers={"auth-token": "em-key"})
+    unknown = httpx.get(f"{base}/carbon-intensity/forecast", params={"zone": "DE"}, headers={"auth-token": "em-key"})
     assert (unknown.status_code, unknown.json()["error"]) == (404, "Not found")
     wrong_key = httpx.get(f"{base}/carbon-intensity/latest", params={"zone": "DE"}, headers={"auth-token": "nope"})
     assert (wrong_key.status_code, wrong_key.json()["error"]) == (401, "Invalid auth-token")
     posted = httpx.post(f"{base}/carbon-intensity/latest", headers={"auth-token": "em-key"})
     assert posted.status_code == 405
     assert [(seen.method, seen.path) for seen in electricity_maps.requests] == [
-        ("GET", "/v3/carbon-intensity/history"),
+        ("GET", "/v3/carbon-intensity/forecast"),
         ("GET", INTENSITY_PATH),
         ("POST", INTENSITY_PATH),
     ]

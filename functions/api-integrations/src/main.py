@@ -1,12 +1,14 @@
 """api-integrations: emission factors from live, regional and offline sources, with fallbacks that never fail;
-and the signed-in caller's own data (profile, export, erasure). Actions and callers: see
-ecotrace.services.api_integrations and this function's README.
+the signed-in caller's own data (profile, export, erasure); the backfill of past GitHub activity and advice.
+Actions and callers: see ecotrace.services.api_integrations and this function's README.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ecotrace.entrypoints.advise import advisor_for
+from ecotrace.entrypoints.backfill import backfill_for, continuation_for
 from ecotrace.entrypoints.http import request_json, settings_from_env, store_for
 from ecotrace.entrypoints.observe import Execution, observed
 from ecotrace.services.api_integrations import aws_report_for, handle, identify_caller, resolver_for
@@ -29,6 +31,16 @@ def run(execution: Execution) -> Any:
     RateLimiter(store, settings.rate_limits).check_user_call(invocation)
     resolver = resolver_for(settings, store)
     link = linker_for(settings, store)
-    result = handle(body, caller, resolver, aws=aws_report_for(settings), link=link, store=store, env=settings.env)
+    result = handle(
+        body,
+        caller,
+        resolver,
+        aws=aws_report_for(settings),
+        link=link,
+        store=store,
+        env=settings.env,
+        backfill=lambda: backfill_for(settings, store, continuation=continuation_for(settings, store)),
+        advise=lambda: advisor_for(settings, store),
+    )
     execution.note(outcome="done" if result.get("done", True) else "partial")
     return execution.respond(result)

@@ -1,7 +1,10 @@
-"""Electricity Maps API v3 client (httpx): latest carbon intensity and power breakdown for a zone or a point.
+"""Electricity Maps API v3 client (httpx): latest carbon intensity and power breakdown for a zone or a point, and
+the last 24 hours of hourly intensity.
 
-``GET {base}/carbon-intensity/latest?zone=DE`` (or ``lat=&lon=``) and ``GET {base}/power-breakdown/latest``,
-header ``auth-token: <key>`` (facts: ../shared/reference/carbon-methodology.md). Every failure becomes an
+``GET {base}/carbon-intensity/latest?zone=DE`` (or ``lat=&lon=``), ``GET {base}/power-breakdown/latest`` and
+``GET {base}/carbon-intensity/history`` (``{"zone", "history": [...]}``: the last 24 hourly values, each shaped
+like a latest answer; the free tier serves it for its one zone), header ``auth-token: <key>`` (facts:
+../shared/reference/carbon-methodology.md). Every failure becomes an
 :class:`ElectricityMapsError` with a ``kind``; ``transient`` says whether asking again may help. The key is
 never put in a log line, a ``repr``, an error message or a returned value.
 """
@@ -82,6 +85,17 @@ class LiveReading:
     emission_factor_type: str | None  # "lifecycle" by default
     fetched_at: datetime
     breakdown_error: str | None = None  # why renewable_percentage is missing, when it is
+
+
+@dataclass(frozen=True)
+class HistoryReading:
+    """One hour of ``/carbon-intensity/history``."""
+
+    zone: str
+    measured_at: datetime  # the hour the value is for
+    g_co2e_per_kwh: float
+    is_estimated: bool
+    emission_factor_type: str | None
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -226,6 +240,36 @@ class ElectricityMapsClient:
         _number(body, "renewablePercentage", lo=0, hi=100)
         _number(body, "fossilFreePercentage", lo=0, hi=100)
         return body
+
+    def history(self, target: Target) -> list[HistoryReading]:
+        """The last 24 hourly values for ``target``, oldest first; an hour without a value is left out."""
+        body = self._get("/carbon-intensity/history", target)
+        items = body.get("history")
+        if not isinstance(items, list):
+            raise ElectricityMapsError("malformed", "history answer has no history list", http_status=200)
+        out: list[HistoryReading] = []
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("datetime"), str):
+                continue
+            value = _number(item, "carbonIntensity", lo=0, hi=5000)
+            zone = item.get("zone") or body.get("zone")
+            if value is None or not isinstance(zone, str):
+                continue
+            try:
+                measured_at = parse_iso(item["datetime"])
+            except ValueError:
+                raise ElectricityMapsError("malformed", "history datetime is not ISO 8601", http_status=200) from None
+            factor_type = item.get("emissionFactorType")
+            out.append(
+                HistoryReading(
+                    zone=zone,
+                    measured_at=measured_at,
+                    g_co2e_per_kwh=value,
+                    is_estimated=bool(item.get("isEstimated", False)),
+                    emission_factor_type=factor_type if isinstance(factor_type, str) else None,
+                )
+            )
+        return sorted(out, key=lambda reading: reading.measured_at)
 
     def latest(self, target: Target, *, with_breakdown: bool = True) -> LiveReading:
         """Latest intensity for ``target``, plus the renewable share from the power breakdown when available.

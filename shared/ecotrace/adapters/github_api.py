@@ -110,12 +110,21 @@ class GitHubApi:
         self.requests_sent = 0
 
     def __repr__(self) -> str:  # the token never shows
-        return f"GitHubApi(base_url={str(self._client.base_url)!r})"
+        return f"GitHubApi(base_url={self.base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        return str(self._client.base_url)
 
     def close(self) -> None:
         self._client.close()
 
     # ---- transport ------------------------------------------------------------------------------------
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request through the rate gate (``ecotrace.adapters.github_rest`` builds on it): RateLimitedError
+        when GitHub said to stop, UpstreamError when it cannot be reached; any other answer is returned."""
+        return self._send(method, url, **kwargs)
+
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         until = self.gate.blocked_until()
         if until:

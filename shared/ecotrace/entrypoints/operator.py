@@ -1,4 +1,5 @@
-"""Composition root of the operator scripts (``scripts/replay_deliveries.py``, ``scripts/erase_person.py``): they
+"""Composition root of the operator scripts (``scripts/replay_deliveries.py``, ``scripts/erase_person.py``,
+``scripts/backfill.py``): they
 run outside Appwrite, with a server API key, against Appwrite or the local stack.
 
 Connection: ``APPWRITE_ENDPOINT`` (default ``http://127.0.0.1:${ECOTRACE_PORT:-8787}/v1``), ``APPWRITE_PROJECT_ID``

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from appwrite.query import Query
 
 from ..clock import Clock, utc_now
-from ..errors import ConflictError, NotFoundError, ValidationError
+from ..errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from ..ports import ROW_ID, Store
 from ..tables import activities, calculations, user_stats, users
 from ..tables.permissions import permissions_of, read_permission, with_permission
@@ -88,3 +88,13 @@ def link_account(
             store.update(user_stats.NAME, user_id, {}, permissions=perms)
             granted[user_stats.NAME] = 1
     return LinkResult(user_id=user_id, account_id=account_id, created_user=created, granted=granted)
+
+
+def linked_user(store: Store, account_id: str | None) -> dict[str, object]:
+    """The ``users`` row linked to Appwrite account ``account_id``; ForbiddenError when there is none."""
+    if not account_id:
+        raise ForbiddenError("sign in first")
+    rows = store.find(users.NAME, [Query.equal("account_id", [account_id]), Query.limit(1)])
+    if not rows:
+        raise ForbiddenError("link your GitHub account first (action link_github_account)")
+    return rows[0]

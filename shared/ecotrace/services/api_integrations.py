@@ -9,7 +9,11 @@ Actions (JSON body ``{"action": ...}``), by caller (see the function's README fo
   (``ecotrace.services.profile``), ``export_my_data`` and ``delete_my_data`` (``ecotrace.services.personal_data``,
   resumable with ``cursor``);
 - the schedule and server callers: ``refresh_cache`` (re-fetch expiring factor rows) and ``purge_deliveries``
-  (retention, ``ecotrace.services.retention``); the hourly schedule with no body runs both.
+  (retention, ``ecotrace.services.retention``); the hourly schedule with no body runs both, and collects the live
+  zones' intensity history and restarts stopped backfills;
+- signed-in users and server callers: ``backfill`` (``ecotrace.services.backfill``; users for what their linked
+  GitHub account can read) and ``advise`` (``ecotrace.services.advise``; users for their repositories);
+  ``backfill_continue`` (a backfill's next slice) is for the function's own executions and server callers.
 
 Callers: signed-in users (Appwrite sets ``x-appwrite-user-id``), the schedule, and server callers with an
 API key. Guests never reach the function: its execute permission is ``users``, so Appwrite refuses them (401)
@@ -36,16 +40,31 @@ from ..ports import Store
 from ..resilience import CircuitBreaker
 from ..settings import Settings
 from . import health, personal_data, profile, retention
+from .advise.service import Advisor
+from .backfill.start import BackfillStarter, Requester, is_valid_id
 from .emission_factors import EmissionFactorResolver
+from .emission_factors.history import IntensityHistory
 
 MAX_BATCH_REGIONS = 50
 SERVICE_TOKEN_HEADER = "x-ecotrace-service-token"  # noqa: S105 - a header name, not a secret
 USER_ACTIONS = ("link_github_account", "update_profile", "export_my_data", "delete_my_data")
-SERVER_ACTIONS = ("refresh_cache", "purge_deliveries")
-ACTIONS = ("fetch_emission_factors", "fetch_emission_factors_batch", "health", *SERVER_ACTIONS, *USER_ACTIONS)
+SERVER_ACTIONS = ("refresh_cache", "purge_deliveries", "backfill_continue")
+SHARED_ACTIONS = ("backfill", "advise")  # users (about what is theirs) and server callers
+ACTIONS = (
+    "fetch_emission_factors",
+    "fetch_emission_factors_batch",
+    "health",
+    *SERVER_ACTIONS,
+    *USER_ACTIONS,
+    *SHARED_ACTIONS,
+)
 SCHEDULED = "scheduled"  # the hourly schedule without a body: refresh_cache, then purge_deliveries
 # link_github_account(account_id, github_token) -> result; see ecotrace.services.signup
 Linker = Callable[[str, object], dict[str, Any]]
+# The backfill and the advisor as configured, built only when an action asks for them (the backfill raises
+# NotConfiguredError without a GitHub token).
+BackfillFactory = Callable[[], BackfillStarter]
+AdvisorFactory = Callable[[], Advisor]
 
 
 @dataclass(frozen=True)
@@ -146,6 +165,8 @@ def handle(
     link: Linker | None = None,
     store: Store | None = None,
     env: Mapping[str, str] | None = None,
+    backfill: BackfillFactory | None = None,
+    advise: AdvisorFactory | None = None,
 ) -> dict[str, Any]:
     """``store``: the execution's store, for the actions on people's data, retention and the health probe."""
     action = body.get("action", SCHEDULED if caller.kind == "schedule" and not body else None)
@@ -174,6 +195,12 @@ def handle(
                 raise ValidationError("link_github_account is not available here")
             return link(caller.user_id, body.get("github_token"))
         return own_data(action, caller.user_id, body, _needs(store, action))
+    if action == "advise":
+        if advise is None:
+            raise ValidationError("advise is not available here")
+        return advise().advise(dict(body), account_id=caller.user_id, service=caller.kind != "user")
+    if action in ("backfill", "backfill_continue"):
+        return _backfill(action, body, caller, backfill)
     if caller.kind == "user":
         raise ForbiddenError(f"{action} runs on the schedule or for server callers, not for users")
     result: dict[str, Any] = {"ok": True}
@@ -181,10 +208,43 @@ def handle(
         result["refresh"] = resolver.refresh().as_dict()
         if aws is not None:
             result["aws_carbon"] = aws()
+        if resolver.store is not None and resolver.live is not None:
+            history = IntensityHistory(resolver.store, resolver.store_breaker, live=resolver.live)
+            result["intensity_history"] = history.collect()
+        if backfill is not None and caller.kind == "schedule":
+            result["backfills"] = _due_backfills(backfill)
     if action == "purge_deliveries" or (action == SCHEDULED and store is not None):
         report = retention.purge(_needs(store, action), retention.RetentionPolicy.from_env(env or {}))
         result["retention"] = report.as_dict()
     return result
+
+
+def _backfill(action: str, body: Mapping[str, Any], caller: Caller, backfill: BackfillFactory | None) -> dict[str, Any]:
+    """``backfill`` starts one (users for what their linked GitHub account can read; server callers for any
+    repository); ``backfill_continue`` runs its next slice (the function's own async executions and the schedule
+    only)."""
+    if backfill is None:
+        raise ValidationError(f"{action} is not available here")
+    if action == "backfill":
+        user = caller.kind == "user"
+        requester = Requester("user", caller.user_id) if user else Requester("operator")
+        return backfill().start(dict(body), requester)
+    if caller.kind == "user":
+        raise ForbiddenError("backfill_continue is for the backfill's own executions; start it again to resume it")
+    backfill_id = body.get("backfill_id")
+    if not is_valid_id(backfill_id):
+        raise ValidationError('backfill_continue needs "backfill_id": the id the backfill action answered')
+    assert isinstance(backfill_id, str)
+    return {"ok": True, **backfill().resume(backfill_id).as_dict()}
+
+
+def _due_backfills(backfill: BackfillFactory) -> dict[str, Any]:
+    """On the hourly schedule: start the next slice of backfills whose chain of executions stopped."""
+    try:
+        starter = backfill()
+    except NotConfiguredError:
+        return {"configured": False}
+    return starter.revive()
 
 
 def _needs(store: Store | None, action: str) -> Store:

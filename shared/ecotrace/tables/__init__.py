@@ -6,8 +6,8 @@ Services hand domain objects to these functions and pass the rows to the :class:
 module builds or reads a row's format. ``permissions`` holds the permission strings every owned row carries.
 
 Tables: ``activities``, ``calculations``, ``users``, ``user_stats``, ``leaderboards``, ``webhook_deliveries``
-(``deliveries``), ``rate_limits``. ``emission_factors`` rows are read and written by ``services/emission_factors.py``
-alone.
+(``deliveries``), ``rate_limits``, ``backfills``, ``intensity_history``, ``pr_summaries``. ``emission_factors`` rows
+are read and written by ``services/emission_factors.py`` alone.
 
 A module whose rows belong to one person declares ``USER_COLUMN``: the column holding that person's user id
 (``$id`` for ``users``). A person's export and erasure (``ecotrace.services.personal_data``) find every such

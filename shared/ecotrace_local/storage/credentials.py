@@ -58,6 +58,8 @@ def signing_secret(db_path: Path, configured: str | None) -> str:
     if len(value) < MIN_SECRET_CHARS:
         raise RuntimeError(f"{path} holds no usable signing secret: delete it and a new one is made")
     return value
+
+
 MAX_VERIFIED_KEYS = 4096  # one per running execution is plenty; expired ones are dropped first
 
 

@@ -24,11 +24,19 @@ SCHEMA = json.loads((REPO_ROOT / "appwrite.json").read_text(encoding="utf-8"))
 DB = SCHEMA["tablesDB"][0]["$id"]
 TABLES = {t["$id"]: t for t in SCHEMA["tables"]}
 # Tables whose rows belong to one person (the code grants that person's account read on each row).
-OWNED = ("users", "activities", "calculations", "user_stats")
+OWNED = ("users", "activities", "calculations", "user_stats", "backfills")
 # Tables every signed-in user reads (the boards and the anonymised global feed).
 SIGNED_IN = ("leaderboards", "activity_feed")
 # Tables no client reads at all.
-BACKEND_ONLY = ("emission_factors", "webhook_deliveries", "rate_limits", "rollups", "pending_deltas")
+BACKEND_ONLY = (
+    "emission_factors",
+    "webhook_deliveries",
+    "rate_limits",
+    "rollups",
+    "pending_deltas",
+    "intensity_history",
+    "pr_summaries",
+)
 
 
 def _value(column: dict[str, Any]) -> Any:

@@ -13,6 +13,7 @@ from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
+from ecotrace.tables import per_person_tables
 from ecotrace_local.testing import StackHandle
 from tests.integration.trust.trust_world import (
     ADA,
@@ -142,8 +143,10 @@ def test_after_her_erasure_nothing_names_her_and_all_of_his_is_as_it_was(world: 
     expected = {
         t: len([r for r in before[t] if r.get("$id" if t == "users" else "user_id") == ADA.user_id]) for t in counted
     }
-    assert removed == {**expected, "pending_deltas": 0, "activity_feed": 0}  # nothing pending; she never opted in
+    others = set(per_person_tables()) - set(expected)  # per-person tables she has no rows in (pending, backfills)
+    assert removed == {**expected, **{t: 0 for t in others}, "activity_feed": 0}  # she never opted in to the feed
     assert all(expected.values())
+    assert not any(r.get("user_id") == ADA.user_id for t in others for r in before[t])
     after = everything(world)
     for table, rows in after.items():
         assert not mentions(rows, ADA.traces()), table

@@ -19,7 +19,7 @@ from typing import Any
 from cachetools import LRUCache, TTLCache
 from tenacity import Retrying
 
-from ...adapters.electricity_maps import ElectricityMapsClient, ElectricityMapsError, Target
+from ...adapters.electricity_maps import ElectricityMapsClient, ElectricityMapsError, LiveReading, Target
 from ...adapters.shipped_factors import ShippedFactors
 from ...clock import Clock, utc_now
 from ...domain.models import Confidence, EmissionFactor
@@ -29,6 +29,7 @@ from ...ports import Store
 from ...resilience import CircuitBreaker, MonotonicClock
 from ...settings import Settings
 from .factor_table import STORE_SOURCE, FactorTable, default_table_breaker
+from .history import IntensityHistory, point_from_latest
 from .live_source import (
     LIVE_SOURCE,
     ZONE_REFUSALS,
@@ -172,6 +173,11 @@ class EmissionFactorResolver:
     def parse(self, region: object) -> Region:
         return parse_region(region, self.shipped.catalogue)
 
+    def live_zone(self, region: object) -> str | None:
+        """The Electricity Maps zone ``region`` is asked live for (its intensity history's key), if it has one."""
+        target = live_target(self.shipped, self.parse(region))
+        return target.zone if target is not None else None
+
     def resolve(self, region: object) -> EmissionFactor:
         """A factor for any input (a string, the seed's ``{"country", "state_province"}`` object, None ...).
 
@@ -259,7 +265,7 @@ class EmissionFactorResolver:
                 report.failed.append({"region": key, "error": "not a live zone key"})
                 continue
             try:
-                reading = fetch_reading(self.live, self.live_breaker, self._retry, target)
+                reading = self._fetch(target)
             except EcoTraceError as exc:
                 report.failed.append({"region": key, "error": exc.code, "message": exc.message})
                 if isinstance(exc, CircuitOpenError):
@@ -297,7 +303,7 @@ class EmissionFactorResolver:
                 raise ElectricityMapsError(refused.kind, f"{message} (remembered)", http_status=refused.http_status)
             if deadline is not None and self._monotonic() >= deadline:
                 raise UpstreamError("not asked: this request's time budget for the live source is spent")
-            reading = fetch_reading(self.live, self.live_breaker, self._retry, target)
+            reading = self._fetch(target)
         except EcoTraceError as exc:
             if isinstance(exc, ElectricityMapsError) and exc.kind in ZONE_REFUSALS and refused is None:
                 with self._cache_lock:
@@ -319,6 +325,14 @@ class EmissionFactorResolver:
         factor = live_factor(key, reading)
         self._remember(key, factor, persist=True)
         return self._for(region, factor, cached=False, notes=notes)
+
+    def _fetch(self, target: Target) -> LiveReading:
+        """One live reading; its hour is kept in the intensity history (best effort) for time shifting."""
+        reading = fetch_reading(self.live, self.live_breaker, self._retry, target)
+        point = point_from_latest(reading)
+        if self._table is not None and point is not None:
+            IntensityHistory(self._table.store, self.store_breaker, clock=self._clock).record([point])
+        return reading
 
     def _remember(self, key: str, factor: EmissionFactor, *, persist: bool) -> None:
         with self._cache_lock:

@@ -23,7 +23,7 @@ from ...errors import (
     UnprocessableError,
     ValidationError,
 )
-from ...ports import Row, Store
+from ...ports import Row, Store, Write
 from ...tables import activities, deliveries, user_stats, users
 from ..carbon import IngestCarbon
 from ..rate_limits import RateLimiter
@@ -64,6 +64,13 @@ class CommitEnricher(Protocol):
     def enrich(self, repo_full_name: str, commits: Sequence[Activity]) -> list[Activity]: ...
 
 
+# What a caller of :meth:`WebhookIngest.record` stages with the plan's writes, given the plan (called again if
+# the transaction is re-planned after a conflict): the ledger's completion for a delivery, a backfill's progress.
+ExtraWrites = Callable[[IngestPlan], Sequence[Write]]
+# Called after a delivery's transaction committed (e.g. the pull-request summary); never fails the delivery.
+AfterCommit = Callable[[Extraction, IngestPlan], None]
+
+
 class WebhookIngest:
     """One GitHub delivery in, at most one transaction of rows out. Dependencies are passed in."""
 
@@ -82,6 +89,7 @@ class WebhookIngest:
         contention_budget_s: float = CONTENTION_BUDGET_S,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        after_commit: AfterCommit | None = None,
     ) -> None:
         self.store = store
         self._secrets = secret if isinstance(secret, WebhookSecrets) else WebhookSecrets(secret)
@@ -91,6 +99,7 @@ class WebhookIngest:
         self.clock = clock
         self.carbon = carbon
         self.enricher = enricher
+        self.after_commit = after_commit
         self.ledger = DeliveryLedger(store, clock=clock, lease_s=lease_s)
         self.rollups = RollupWriter(store, clock=clock, monotonic=monotonic, sleep=sleep)
         self.contention_budget_s = contention_budget_s
@@ -174,7 +183,7 @@ class WebhookIngest:
         if claim.status is ClaimStatus.IN_PROGRESS:
             return responses.in_progress(head)
         try:
-            ingest_plan = self._commit(head, extraction)
+            ingest_plan = self.record(head, extraction, lambda p: [self.ledger.completion(head, len(p.created))])
         except ConflictError as exc:
             self.ledger.fail(head, f"conflict: {exc.message}")
             raise StorageError(f"delivery {head.delivery_id} kept conflicting with concurrent writes") from exc
@@ -186,11 +195,25 @@ class WebhookIngest:
             raise UnprocessableError(
                 f"delivery {head.delivery_id} cannot be processed: {exc.message}", details=exc.details
             ) from exc
-        if ingest_plan.pending_users:
-            self.rollups.fold_people(ingest_plan.pending_users, budget_s=FOLD_AFTER_S, retry=False)
+        if self.after_commit is not None:
+            try:
+                self.after_commit(extraction, ingest_plan)
+            except Exception:  # a bonus after the commit: the delivery is recorded whatever happens here
+                log.exception("after-commit step failed for delivery %s (the delivery is recorded)", head.delivery_id)
         return responses.processed(head, extraction, ingest_plan)
 
-    def _commit(self, head: DeliveryHeaders, extraction: Extraction) -> IngestPlan:
+    def record(self, head: DeliveryHeaders, extraction: Extraction, extra: ExtraWrites) -> IngestPlan:
+        """Count an extraction's activities exactly once: read, enrich, compute carbon, plan, and commit the plan
+        with ``extra(plan)`` in ONE transaction (see :meth:`_commit` for conflicts); counting deferred to pending
+        deltas is folded right after. Activities whose rows exist are not counted again. The webhook calls it for
+        a claimed delivery (``extra``: the ledger's completion), the backfill for the work it imports from the
+        REST API (``extra``: its progress)."""
+        ingest_plan = self._commit(head, extraction, extra)
+        if ingest_plan.pending_users:
+            self.rollups.fold_people(ingest_plan.pending_users, budget_s=FOLD_AFTER_S, retry=False)
+        return ingest_plan
+
+    def _commit(self, head: DeliveryHeaders, extraction: Extraction, extra: ExtraWrites) -> IngestPlan:
         """Plan and commit the delivery's transaction; on a conflict re-read, re-plan and retry with backoff. Past
         the contention budget the counted rows (rollups, user_stats) are deferred to pending deltas, so only a
         concurrent duplicate's rows can still conflict."""
@@ -203,7 +226,7 @@ class WebhookIngest:
             try:
                 with self.store.transaction() as tx:
                     apply_plan(ingest_plan, tx)
-                    tx.stage(self.ledger.completion(head, len(ingest_plan.created)))
+                    tx.stage(*extra(ingest_plan))
                 return ingest_plan
             except (ConflictError, NotFoundError) as exc:
                 deferred_attempts += defer
