@@ -25,9 +25,12 @@ NAME = "activity_feed"
 RETENTION = timedelta(days=7)
 
 
-def row_id(source: str, activity_type: ActivityType) -> str:
-    """``f`` + 24 hex characters of SHA-256 of the source (the delivery row id) + ``_`` + the type (<= 36)."""
-    return "f" + hashlib.sha256(source.encode()).hexdigest()[:24] + "_" + activity_type.value
+def row_id(source: str, activity_type: ActivityType, activity_ids: Sequence[str] = ()) -> str:
+    """``f`` + 24 hex characters of SHA-256 of the source (the delivery row id) and the group's activity ids +
+    ``_`` + the type (<= 36). The ids matter where one source counts several units (a backfill records every
+    run of a repository under its own id): each unit's row is its own, and the same unit never gets two."""
+    key = "\n".join([source, *sorted(activity_ids)])
+    return "f" + hashlib.sha256(key.encode()).hexdigest()[:24] + "_" + activity_type.value
 
 
 def _public_repo(group: Sequence[Activity]) -> str | None:
@@ -62,5 +65,5 @@ def creates(
             "created_at": to_iso(now),
             "expires_at": to_iso(now + RETENTION),
         }
-        out.append(Create(NAME, row_id(source, kind), data))
+        out.append(Create(NAME, row_id(source, kind, [a.id for a in group]), data))
     return out
