@@ -7,6 +7,7 @@ import base64
 import json
 import sqlite3
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -218,12 +219,12 @@ def test_a_session_user_reads_what_a_jwt_user_reads(stack: StackHandle) -> None:
 
 def test_an_expired_session_is_a_guest(tmp_path: Path) -> None:
     root = write_root(tmp_path / "root")
-    env = {"ECOTRACE_SESSION_DURATION_S": "1"}
+    env = {"ECOTRACE_SESSION_DURATION_S": "5"}  # long enough for a loaded machine to read the account once
     with run_stack(root, db_path=tmp_path / "db.sqlite3", env=env) as stack, api(stack) as client:
         sign_up(client)
-        sign_in(client)
+        expire = datetime.fromisoformat(sign_in(client).json()["expire"])
         assert client.get("/account").status_code == 200
-        time.sleep(1.2)
+        time.sleep(max(0.0, (expire - datetime.now(UTC)).total_seconds()) + 0.3)
         response = client.get("/account")
         assert (response.status_code, response.json()["type"]) == (401, "general_unauthorized_scope")
         assert sign_in(client).status_code == 201  # an expired session does not block a new one
