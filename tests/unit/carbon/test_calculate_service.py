@@ -17,6 +17,7 @@ from ecotrace.tables.activities import from_row as activity_from_row
 from ecotrace.tables.activities import to_row as activity_row
 from tests.fakes.memory_store import MemoryStore
 from tests.unit.carbon.carbon_builders import NOW, make_activity, make_factor
+from tests.unit.ranking.rollup_helpers import assert_rollups_match, rollups_from_scratch
 
 VERSION = default_methodology().version
 ALICE, BOB = "acct-alice", "acct-bob"
@@ -58,7 +59,7 @@ def seed_activity(store: MemoryStore, activity: Activity, perms: list[str] | Non
 
 
 def ci(id_: str, user: str = "gh_1", **kw: Any) -> Activity:
-    return make_activity(id=id_, user_id=user, duration_s=600, runner_labels=["ubuntu-latest"], **kw)
+    return make_activity(**{"id": id_, "user_id": user, "duration_s": 600, "runner_labels": ["ubuntu-latest"], **kw})
 
 
 def test_the_schedule_gives_a_row_left_without_carbon_its_carbon_in_one_transaction() -> None:
@@ -319,3 +320,36 @@ def test_a_malformed_row_is_skipped_and_named_not_blocking_the_rest() -> None:
     assert answer["recalculated"] == 2
     assert [s["activity_id"] for s in answer["skipped"]] == ["a2"]
     assert "type" in answer["skipped"][0]["error"]
+
+
+def test_recalculating_under_a_new_method_version_moves_the_rollups_to_the_new_figures() -> None:
+    """Rows the previous method version calculated are recalculated, and the day/week/month/all-time rollups the
+    boards rank from follow in the same commits: afterwards they equal a count from scratch of the activity rows,
+    with none of the old version's carbon left in them."""
+    service, store, factors = build()
+    fresh, fresh_store, fresh_factors = build()  # the reference: the same work calculated once by the new method
+    fresh_factors.g_per_kwh = 2 * 415.755
+    for s in (store, fresh_store):
+        seed_user(s, "gh_1", ALICE, stats_kg=0.0)
+        for i in range(6):
+            seed_activity(s, ci(f"a{i}", duration_s=300 + 60 * i))
+    service.handle({}, SCHEDULE)  # calculated once, rollups written
+    fresh.handle({}, SCHEDULE)
+    old_total = sum(r["carbon_kg"] for r in store.rows("activities"))
+    for row in store.rows("activities"):  # as if the previous release's method had calculated them
+        store.tables["activities"][row["$id"]]["methodology_version"] = "2026.11.1"
+    factors.g_per_kwh = 2 * 415.755  # the new version prices the same work differently
+    answer = service.handle({"action": "recalculate"}, USER)
+    assert answer["recalculated"] == 6
+    rows = store.rows("activities")
+    assert {r["methodology_version"] for r in rows} == {VERSION}
+    new_total = sum(r["carbon_kg"] for r in rows)
+    assert new_total > old_total
+    assert {r["$id"]: r["carbon_kg"] for r in rows} == {
+        r["$id"]: pytest.approx(r["carbon_kg"]) for r in fresh_store.rows("activities")
+    }
+    stored = {r["$id"]: r for r in store.rows("rollups")}
+    assert_rollups_match(rollups_from_scratch(rows), stored)
+    all_time = next(r for r in stored.values() if r["period_type"] == "all_time")
+    assert all_time["carbon_kg"] == pytest.approx(new_total)
+    assert store.rows("user_stats")[0]["carbon_kg"] == pytest.approx(new_total)
