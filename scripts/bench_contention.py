@@ -28,7 +28,8 @@ from benchmarks_md import write_section
 from burst import SENDER, burst, expected_counts, send_all
 
 from ecotrace.adapters.appwrite_store import AppwriteStore
-from ecotrace.services.rollups import RollupWriter
+from ecotrace.services.ingest.service import CONTENTION_BUDGET_S
+from ecotrace.services.rollups import FOLD_AFTER_S, RollupWriter
 from ecotrace_local.testing import StackHandle, run_stack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,8 +69,10 @@ def render(rows: list[dict[str, Any]], command: str) -> str:
         "50 signed deliveries sent at once to the webhook on the local stack (SQLite, loopback HTTP): 30 pushes of",
         "3 commits and a 20-job `workflow_job` matrix of one run, all from one sender, so every delivery changes the",
         "same `user_stats` row and the same 4 rollup rows. A commit that finds a row changed since it was staged",
-        "is retried with jittered backoff inside a 6 s budget, then committed with its counting deferred to a",
-        "pending delta that it folds right after (2 s); *left pending* counts the deliveries whose fold was still",
+        f"is retried with jittered backoff inside a {CONTENTION_BUDGET_S:g} s budget, then committed with its"
+        " counting deferred to a",
+        f"pending delta that it folds right after ({FOLD_AFTER_S:g} s); *left pending* counts the deliveries"
+        " whose fold was still",
         "contended, folded later by the sweep or the leaderboard run. *counted once*: after those folds the sender's",
         "totals hold every commit and job exactly once. Issue 14 measured 63 % of such a burst answered 503 before.",
         "",

@@ -22,6 +22,16 @@ def test_a_section_is_appended_then_replaced_in_place_leaving_the_others(tmp_pat
 
 def test_the_committed_file_has_one_section_per_benchmark() -> None:
     text = (Path(__file__).resolve().parents[2] / "BENCHMARKS.md").read_text(encoding="utf-8")
-    for name in ("emission-factors", "carbon-calculation", "webhook-ingest", "leaderboard", "local-stack"):
+    for name in (
+        "emission-factors",
+        "carbon-calculation",
+        "webhook-ingest",
+        "leaderboard",
+        "local-stack",
+        "ingest-throughput",
+        "realtime",
+        "executions",
+        "one-sender-burst",
+    ):
         assert text.count(f"<!-- {name}:start -->") == 1
         assert text.count(f"<!-- {name}:end -->") == 1
