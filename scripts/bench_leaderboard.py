@@ -302,8 +302,9 @@ def render(results: list[dict[str, Any]], command: str) -> str:
         "*repeat* finds nothing changed. *baseline: full scan*: main's run before rollups, every activity read by",
         "cursor pages of 1,000 and each period summed and ranked by the same rule (it writes nothing here, so its",
         "time is a lower bound). Rows read and requests are what the store served; on Appwrite Cloud each request",
-        "is a network round trip. The rollups' rows read and requests do not change with the number of",
-        "activities; the scan's grow with it.",
+        "is a network round trip. The rollup rows a run reads do not change with the number of activities (one",
+        "per person and period); its requests differ only with the entries it writes and compares, which follow",
+        "the people with counted work in each period, not the activities behind them. The scan's grow with it.",
         "",
         f"Command: `{command}`. Machine: {platform.machine()}, Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, 1-minute load average {os.getloadavg()[0]:.1f} when measured.",
