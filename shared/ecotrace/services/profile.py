@@ -5,7 +5,8 @@ The caller is the Appwrite account in ``x-appwrite-user-id`` (set by Appwrite, n
 else's row can be named in the request: there is no user id in it to forge.
 
 Opting out (``leaderboard_visible: false``) removes the person's leaderboard entries at once; the leaderboard
-run leaves them out from then on (``services.leaderboard``), and so must the global feed. The location becomes
+run leaves them out from then on (``services.leaderboard``), and so does the global feed. Opting out, or
+withdrawing ``feed_show_login``, deletes at once the feed rows that show their login. The location becomes
 the factor region for their activities that report none (:class:`ProfileRegions`, read by the carbon path);
 figures already stored keep theirs until they are recalculated.
 """
@@ -22,6 +23,8 @@ from ..domain.profile import parse_change
 from ..errors import NotFoundError
 from ..ports import MAX_BATCH, ROW_ID, Row, Store
 from ..tables import leaderboards, users
+from ..tables.text import read_text
+from .feed import forget_logins
 
 LINK_HINT = "no GitHub account is linked to you yet: link one first (action link_github_account)"
 
@@ -58,6 +61,10 @@ def update_profile(store: Store, account_id: str, body: Mapping[str, Any]) -> di
         answer["profiles"] = [users.profile_json(row) for row in stored]
     if change.get("leaderboard_visible") is False:
         answer["leaderboard_entries_removed"] = remove_from_leaderboards(store, [str(r["$id"]) for r in stored])
+    if change.get("feed_show_login") is False or change.get("leaderboard_visible") is False:
+        # the feed rows that show their login go now, not when the rows expire (the others name no one)
+        logins = [read_text(str(r["username"])) for r in stored if r.get("username")]
+        answer["feed_rows_removed"] = forget_logins(store, logins)
     if "location" in change:
         answer["location_note"] = (
             "used for activities that report no location from now on; stored figures keep their region"

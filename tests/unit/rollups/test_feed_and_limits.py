@@ -10,6 +10,7 @@ from typing import Any
 from ecotrace.clock import parse_iso
 from ecotrace.services.carbon import carbon_for_ingest
 from ecotrace.services.ingest import WebhookIngest
+from ecotrace.services.profile import update_profile
 from ecotrace.services.rollups import RollupWriter
 from tests.fakes.memory_store import MemoryStore
 from tests.unit.carbon.carbon_builders import make_factor
@@ -97,3 +98,23 @@ def test_erasing_a_person_removes_their_rollups_and_pending_deltas_only() -> Non
     removed = RollupWriter(store).remove_user(mine)
     assert removed == 4
     assert {r["user_id"] for r in store.rows("rollups")} == {"gh_99"}
+
+
+def test_withdrawing_the_login_or_opting_out_takes_the_feed_rows_that_show_it_at_once() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock)
+    service = ingest(store, clock)
+    assert send(service, "push", multi_commit_push(1), "d0") == 200  # anonymous: stays whatever she decides
+    sender = next(iter(store.by_id("users")))
+    store.update("users", sender, {"feed_show_login": True, "account_id": "acct-ada"})
+    assert send(service, "push", multi_commit_push(3), "d1") == 200
+    assert sorted(str(r["github_login"]) for r in store.rows("activity_feed")) == ["Codertocat", "None"]
+
+    answer = update_profile(store, "acct-ada", {"feed_show_login": False})
+    assert answer["feed_rows_removed"] == 1
+    assert [r["github_login"] for r in store.rows("activity_feed")] == [None]  # not kept until it expires
+
+    update_profile(store, "acct-ada", {"feed_show_login": True})
+    assert send(service, "push", multi_commit_push(5), "d2") == 200
+    assert update_profile(store, "acct-ada", {"leaderboard_visible": False})["feed_rows_removed"] == 1
+    assert [r["github_login"] for r in store.rows("activity_feed")] == [None]

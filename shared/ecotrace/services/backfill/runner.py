@@ -17,8 +17,8 @@ activity that exists (imported before, or delivered by the webhook) is never cou
 
 GitHub's limits: the slice stops when ``x-ratelimit-remaining`` falls to the reserve (kept for the webhook and the
 summaries) and waits for ``x-ratelimit-reset``; a rate limit (primary or secondary, with ``Retry-After``) makes
-the backfill ``waiting`` until GitHub said; 5xx are retried by the client, then the slice ends and the backfill
-waits (1, 2, 4 minutes); a repository that fails :data:`MAX_FAILURES` slices in a row ends ``failed``; a refused
+the backfill ``waiting`` until GitHub said; 5xx are retried by the client (3 attempts), then the slice ends and
+the backfill waits (1 minute, then 2); a repository that fails :data:`MAX_FAILURES` slices in a row ends ``failed``; a refused
 token (401) fails the backfill. The next slice is started by ``continuation`` (an async execution) and, should
 that fail or an execution crash, by the hourly schedule (``due``).
 """
@@ -65,10 +65,16 @@ COMMITS_PER_PAGE = 30  # each commit then costs one request for its line counts
 
 
 class Recorder(Protocol):
-    """``WebhookIngest.record``: count an extraction once, committing ``extra(plan)`` with it."""
+    """``WebhookIngest.record``: count an extraction once, committing ``extra(plan)`` with it (``feed``: whether
+    the global feed shows it; history imported by a backfill is not news)."""
 
     def __call__(
-        self, head: DeliveryHeaders, extraction: Extraction, extra: Callable[[IngestPlan], list[Write]]
+        self,
+        head: DeliveryHeaders,
+        extraction: Extraction,
+        extra: Callable[[IngestPlan], list[Write]],
+        *,
+        feed: bool = True,
     ) -> IngestPlan: ...
 
 
@@ -250,7 +256,7 @@ class BackfillRunner:
             after[:] = [snapshot]
             return backfills.progress_writes(snapshot, added)
 
-        self.record(head, extraction, extra)
+        self.record(head, extraction, extra, feed=False)
         done = after[0]
         done.imported.api_calls += self._calls_since_save()
         self._saved_calls = self.rest.calls

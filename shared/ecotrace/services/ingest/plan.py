@@ -20,7 +20,8 @@ from ...domain.models import Activity
 from ...domain.rollups import RollupEntry, StoredRollup
 from ...domain.stats import StatsChange
 from ...ports import MAX_BATCH, BulkCreate, Create, Row, Transaction, Update, Write
-from ...tables import activities, deliveries, feed, users
+from ...tables import activities, deliveries, users
+from ...tables import feed as feed_rows
 from ...tables.permissions import owner_permissions
 from ..carbon import CarbonOutcome, CarbonWrite
 from ..rollups import CountedState, entries_of
@@ -80,10 +81,12 @@ def plan(
     carbon: Sequence[tuple[Activity, Row]] = (),
     *,
     defer: bool = False,
+    feed: bool = True,
 ) -> IngestPlan:
     """The writes of one counted delivery. ``new`` are :func:`new_activities` (possibly enriched); ``carbon`` pairs
     some of them, with their carbon filled in, with their ``calculations`` rows. ``defer``: commit the counting as
-    pending deltas (the rows it would change are contended)."""
+    pending deltas (the rows it would change are contended). ``feed``: write the global feed's rows (not for history a
+    backfill imports)."""
     actor = extraction.actor
     if actor is None:
         raise ValueError("a counted delivery always has a sender")
@@ -119,7 +122,8 @@ def plan(
         writes.append(Create(deliveries.NAME, *deliveries.uncount_marker(run.id, delivery, now)))
     carbon_write = CarbonWrite(outcomes, stats)
     writes.extend(carbon_write.carbon_writes())
-    writes.extend(feed.creates(delivery.row_id, created, actor.login, users.visibility(stored.user), now))
+    if feed:
+        writes.extend(feed_rows.creates(delivery.row_id, created, actor.login, users.visibility(stored.user), now))
     entries = entries_of(counted_changes(extraction, stored.activities, created))
     counted = plan_counted(
         entries,

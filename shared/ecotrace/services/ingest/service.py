@@ -202,18 +202,22 @@ class WebhookIngest:
                 log.exception("after-commit step failed for delivery %s (the delivery is recorded)", head.delivery_id)
         return responses.processed(head, extraction, ingest_plan)
 
-    def record(self, head: DeliveryHeaders, extraction: Extraction, extra: ExtraWrites) -> IngestPlan:
+    def record(
+        self, head: DeliveryHeaders, extraction: Extraction, extra: ExtraWrites, *, feed: bool = True
+    ) -> IngestPlan:
         """Count an extraction's activities exactly once: read, enrich, compute carbon, plan, and commit the plan
         with ``extra(plan)`` in ONE transaction (see :meth:`_commit` for conflicts); counting deferred to pending
         deltas is folded right after. Activities whose rows exist are not counted again. The webhook calls it for
         a claimed delivery (``extra``: the ledger's completion), the backfill for the work it imports from the
-        REST API (``extra``: its progress)."""
-        ingest_plan = self._commit(head, extraction, extra)
+        REST API (``extra``: its progress; ``feed=False``: history it imports is not news for the global feed)."""
+        ingest_plan = self._commit(head, extraction, extra, feed=feed)
         if ingest_plan.pending_users:
             self.rollups.fold_people(ingest_plan.pending_users, budget_s=FOLD_AFTER_S, retry=False)
         return ingest_plan
 
-    def _commit(self, head: DeliveryHeaders, extraction: Extraction, extra: ExtraWrites) -> IngestPlan:
+    def _commit(
+        self, head: DeliveryHeaders, extraction: Extraction, extra: ExtraWrites, *, feed: bool = True
+    ) -> IngestPlan:
         """Plan and commit the delivery's transaction; on a conflict re-read, re-plan and retry with backoff. Past
         the contention budget the counted rows (rollups, user_stats) are deferred to pending deltas, so only a
         concurrent duplicate's rows can still conflict."""
@@ -222,7 +226,7 @@ class WebhookIngest:
         defer = False
         deferred_attempts = 0
         while True:
-            ingest_plan = self._plan(head, extraction, enriched, defer=defer)
+            ingest_plan = self._plan(head, extraction, enriched, defer=defer, feed=feed)
             try:
                 with self.store.transaction() as tx:
                     apply_plan(ingest_plan, tx)
@@ -242,7 +246,13 @@ class WebhookIngest:
                 log.debug("delivery %s met a concurrent write (%s); re-reading", head.delivery_id, exc.message)
 
     def _plan(
-        self, head: DeliveryHeaders, extraction: Extraction, enriched: dict[str, Activity], *, defer: bool = False
+        self,
+        head: DeliveryHeaders,
+        extraction: Extraction,
+        enriched: dict[str, Activity],
+        *,
+        defer: bool = False,
+        feed: bool = True,
     ) -> IngestPlan:
         """Read what the delivery's rows depend on, run the I/O steps (enrichment, carbon), then plan purely."""
         stored = self._read(extraction, stats=not defer)
@@ -252,7 +262,7 @@ class WebhookIngest:
         if not defer:
             entries = rollup_entries(extraction, stored.activities, new, carbon)
             stored = StoredRows(stored.activities, stored.user, stored.stats, self.rollups.read(entries))
-        return plan(extraction, head, stored, new, now, carbon=carbon, defer=defer)
+        return plan(extraction, head, stored, new, now, carbon=carbon, defer=defer, feed=feed)
 
     def _read(self, extraction: Extraction, *, stats: bool = True) -> StoredRows:
         """The rows the plan depends on; ``stats``: the user_stats rows too (a deferred plan does not need them)."""
