@@ -197,3 +197,27 @@ def test_summaries_are_off_unless_configured(store: MemoryStore, caplog: pytest.
     assert "ECOTRACE_METHOD_URL" in caplog.text
     assert pr_summary_for(Settings.from_env({**token, "ECOTRACE_PR_SUMMARY": "everywhere"}), store) is None
     assert pr_summary_for(Settings.from_env({**token, "ECOTRACE_METHOD_URL": METHOD}), store) is not None
+
+
+def test_a_closed_pull_request_keeps_its_summary_until_it_is_reopened_and_pushed_to(
+    store: MemoryStore, github: FakeGitHub, clock: FakeClock
+) -> None:
+    ingest = _ingest(store, github, clock, "comment")
+    _deliver(ingest, "pull_request", _pr("opened", HEAD_1), "pr-opened")
+    _jobs(ingest, clock, 601, HEAD_1, "changes")
+    (comment,) = github.comments_on(REPO, 2)
+    edits = comment["edits"]
+
+    closed = _pr("closed", HEAD_1)
+    closed["pull_request"].update(state="closed", closed_at="2019-05-16T09:00:00Z", updated_at="2019-05-16T09:00:00Z")
+    _deliver(ingest, "pull_request", closed, "pr-closed")
+    _jobs(ingest, clock, 602, HEAD_1, "changes")  # CI on a closed pull request: its summary is left as it was
+    (comment,) = github.comments_on(REPO, 2)
+    assert comment["edits"] == edits
+    assert "2 jobs" in comment["body"]
+
+    _deliver(ingest, "pull_request", _pr("synchronize", HEAD_2, updated_at="2019-05-16T10:00:00Z"), "pr-sync")
+    _jobs(ingest, clock, 603, HEAD_2, "changes", count=3)  # reopened and pushed to: summarised again, in place
+    (comment,) = github.comments_on(REPO, 2)
+    assert comment["edits"] > edits
+    assert "7 jobs" in comment["body"]  # every job of its head commits so far, the closed spell's too

@@ -18,9 +18,9 @@ activity that exists (imported before, or delivered by the webhook) is never cou
 GitHub's limits: the slice stops when ``x-ratelimit-remaining`` falls to the reserve (kept for the webhook and the
 summaries) and waits for ``x-ratelimit-reset``; a rate limit (primary or secondary, with ``Retry-After``) makes
 the backfill ``waiting`` until GitHub said; 5xx are retried by the client (3 attempts), then the slice ends and
-the backfill waits (1 minute, then 2); a repository that fails :data:`MAX_FAILURES` slices in a row ends ``failed``; a refused
-token (401) fails the backfill. The next slice is started by ``continuation`` (an async execution) and, should
-that fail or an execution crash, by the hourly schedule (``due``).
+the backfill waits (1 minute, then 2); a repository that fails :data:`MAX_FAILURES` slices in a row ends
+``failed``; a refused token (401) fails the backfill. The next slice is started by ``continuation`` (an async
+execution) and, should that fail or an execution crash, by the hourly schedule (``due``).
 """
 
 from __future__ import annotations

@@ -105,11 +105,10 @@ class PrSummaries:
                     Query.limit(200),
                 ]
             )
-            if any(s.details.get("action") in ("closed", "merged") for s in steps):
-                continue  # a finished pull request keeps its last summary
             heads = [s for s in steps if s.details.get("action") in ("opened", "synchronize")]
-            if not heads:
-                continue
+            ends = [s.timestamp for s in steps if s.details.get("action") in ("closed", "merged")]
+            if not heads or (ends and max(ends) >= max(s.timestamp for s in heads)):
+                continue  # a finished pull request keeps its last summary; one reopened and pushed to is open
             newest = max(heads, key=lambda s: (s.timestamp, s.details.get("action") == "synchronize"))
             found.append(
                 PullRequest(
