@@ -201,7 +201,7 @@ def table(rows: list[dict[str, Any]], command: str) -> str:
         "threads (SQLite reads and writes, the row codec, JSON). Earlier cuts: requests read the environment",
         "(proxies, CA bundle, .netrc) on every call; the execution key's JWT was verified on every call; the asyncio",
         "loop is uvloop. Cut in this run: requests stat-ed the CA bundle path (os.path.isdir) on every plain-http",
-        "call, about 6% of the samples; on this machine, 150 deliveries, 1 client 14.8 -> 15.2 deliveries/s and 59.7 ->",
+        "call, about 6% of the samples; 150 deliveries each: 1 client 14.8 -> 15.2 deliveries/s and 59.7 ->",
         "54.8 ms CPU per delivery, 32 clients 14.3 -> 14.9/s and 65.0 -> 59.9 ms. Not reached: the issue's 100/s at",
         "32 clients needs under 10 ms of CPU per delivery; what remains is the per-request cost of 9 loopback",
         "requests plus the POST (about 55 ms over 10 loopback requests, ~5 ms each end to end) and the h11 parser",
