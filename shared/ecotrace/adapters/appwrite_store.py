@@ -93,7 +93,8 @@ class _BoundedRequests:
         for scheme, proxy in environment["proxies"].items():
             proxies.setdefault(scheme, proxy)
         kwargs["proxies"] = proxies
-        if kwargs.get("verify", True) is True:
+        if kwargs.get("verify", True) is True and url[:6].lower() == "https:":
+            # A CA bundle path costs requests an os.path.isdir per call; plain http never reads it.
             kwargs["verify"] = environment["verify"]
         return session.request(method=method, url=url, **kwargs)
 
