@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from ..runtime.realtime import ERROR_BAD_MESSAGE, Frame, error_frame, frame
+from ..storage import jsontext
 from ..storage.access import GUEST, Caller
 from ..storage.users import Users
 from .auth import Callers, session_credential
@@ -42,7 +42,7 @@ def authenticate(text: str, callers: Callers, users: Users) -> tuple[Caller | No
     """An ``authentication`` message's session user (None when not live) and the answer to send; None when
     ``text`` is some other message. The hub signs the connection in (``RealtimeHub.sign_in``, on its loop)."""
     try:
-        message = json.loads(text)
+        message = jsontext.loads(text)  # ValueError, nesting depth included
     except ValueError:
         return None
     if not isinstance(message, dict) or message.get("type") != "authentication":

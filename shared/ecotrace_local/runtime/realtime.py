@@ -27,7 +27,6 @@ handled there); :meth:`RealtimeHub.counts` may be called from any thread.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 import time
@@ -37,6 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..events import EventBus, RowEvent
+from ..storage import jsontext
 from ..storage.access import Caller
 from .event_names import execution_channels, execution_event_names, row_channels, row_event_names
 from .executions import Execution
@@ -272,7 +272,7 @@ class RealtimeHub:
         if len(text) > MAX_MESSAGE_CHARS:
             return bad
         try:
-            message = json.loads(text)
+            message = jsontext.loads(text)  # ValueError, nesting depth included
         except ValueError:
             return bad
         if not isinstance(message, dict):

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..storage import jsontext
+
 CLOSE_POLICY_VIOLATION = 1008
 # RFC 6455 / IANA "Try Again Later": the server drops a client that cannot keep up; the web SDK reconnects after any
 # close code but 1008, so such a client comes back and starts from live events again.
@@ -71,7 +73,7 @@ _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
 def payload_filter(raw: Any) -> PayloadFilter:
     """One subscription query (a JSON string from ``Query.*``) as a predicate on the event payload.
     Raises ValueError for anything malformed or unsupported."""
-    query = json.loads(raw) if isinstance(raw, str) else raw
+    query = jsontext.loads(raw) if isinstance(raw, str) else raw
     if not isinstance(query, dict) or not isinstance(query.get("attribute"), str):
         raise ValueError("bad query")
     method, attribute, values = query.get("method"), query["attribute"], query.get("values") or []

@@ -110,7 +110,10 @@ def test_guest_without_channels_then_subscribe_unsubscribe_and_ping(stack: Stack
         json.dumps({"type": "unsubscribe", "data": [{}]}),
         json.dumps({"type": "subscribe", "data": [{"channels": ["rows"], "queries": ['{"method":"search"}']}]}),
         json.dumps({"type": "subscribe", "data": [{"channels": ["rows"], "queries": ["not json"]}]}),
+        "[" * 50_000,  # nested past any parser's depth, inside the 64 KiB message limit
+        json.dumps({"type": "subscribe", "data": [{"channels": ["rows"], "queries": ["[" * 20_000]}]}),
     ],
+    ids=lambda m: m[:40],
 )
 def test_a_bad_message_gets_error_1003_and_the_socket_stays_open(stack: StackHandle, message: str) -> None:
     async def scenario() -> None:
