@@ -79,7 +79,7 @@ def main() -> None:
             ops = [
                 {"action": "increment", "databaseId": DB, "tableId": TABLE, "rowId": f"c{j}",
                  "data": {"column": "commit_count", "value": 1}}
-                for j in range(10)
+                for j in range(min(10, calls))  # rows c0.. that create_row made
             ]  # fmt: skip
             tables.create_operations(tx.id, ops)
             tables.update_transaction(tx.id, commit=True)

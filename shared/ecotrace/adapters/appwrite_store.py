@@ -1,26 +1,18 @@
 """The Store adapter over the real Appwrite Python SDK (``TablesDB``).
 
-The SDK sends every request through the module-level ``requests.request`` with no timeout, so a hung
-Appwrite would hang the function until Appwrite kills it. :func:`bound_sdk_requests` swaps the module the SDK
-calls for one that always passes a (connect, read) timeout and reuses a pooled session per thread, which reads
-the proxy and CA bundle settings of the environment once per origin and value of those variables instead of on
-every request (requests does
-that per request: about 1 ms of each call to a nearby Appwrite, the local stack measured; ``.netrc`` is not read,
-the SDK authenticates with its own headers). Each
-:class:`BoundedClient` (what :func:`make_client` builds) carries its own timeout for its own calls, so clients
-with different bounds can share one process (as the four functions do in the local stack); any other SDK
-client in the process gets the process default.
+Every SDK request goes through the bounded, pooled transport of ``sdk_transport`` (installed by the first
+:class:`BoundedClient`). Each :class:`BoundedClient` (what :func:`make_client` builds) carries its own timeout for
+its own calls, so clients with different bounds can share one process (as the four functions do in the local
+stack); any other SDK client in the process gets the process default.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import os
 import threading
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from appwrite.client import Client
@@ -29,94 +21,12 @@ from appwrite.services.tables_db import TablesDB
 
 from ..errors import ConflictError, EcoTraceError, LimitReachedError, NotFoundError, StorageError, ValidationError
 from ..ports import DATABASE_ID, MAX_BATCH, Row, Store
-
-DEFAULT_TIMEOUT_S = (3.05, 10.0)
-# What requests reads from the environment for an http(s) call (urllib.request.getproxies_environment, which also
-# ignores HTTP_PROXY under CGI's REQUEST_METHOD, and requests' CA bundle variables): the cache key of _environment.
-_PROXY_NAMES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
-_ENVIRONMENT_NAMES = (
-    *_PROXY_NAMES,
-    *(name.upper() for name in _PROXY_NAMES),
-    "REQUEST_METHOD",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-)
-
-# The bound of the SDK call in progress on this thread/task; BoundedClient.call sets it around each call.
-_call_timeout: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(
-    "appwrite_call_timeout", default=None
-)
+from .sdk_transport import DEFAULT_TIMEOUT_S, call_timeout, ensure_bounded
+from .sdk_transport import bound_sdk_requests as bound_sdk_requests  # re-exported: scripts install it
 
 
 class StoreRejectedError(ValidationError):
     """Appwrite refused the data (structure, size, type): a bug or unvalidated input, not an outage."""
-
-
-class _BoundedRequests:
-    """Stands in for the ``requests`` module inside ``appwrite.client``: same API, bounded calls."""
-
-    def __init__(self, default_timeout: tuple[float, float]) -> None:
-        self.default_timeout = default_timeout
-        self._local = threading.local()
-        self._environments: dict[tuple[str | None, ...], dict[str, Any]] = {}
-        self._lock = threading.Lock()
-
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.trust_env = False  # the environment is read once per origin (_environment), not per request
-            self._local.session = session
-        return session
-
-    def _environment(self, url: str) -> dict[str, Any]:
-        """Proxies and ``verify`` as requests would take them from the environment for ``url``'s origin."""
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        key = (origin, *(os.environ.get(name) for name in _ENVIRONMENT_NAMES))
-        found = self._environments.get(key)
-        if found is None:
-            reader = requests.Session()  # trust_env on: requests' own rules (NO_PROXY, REQUESTS_CA_BUNDLE, ...)
-            found = dict(reader.merge_environment_settings(origin + "/", {}, None, None, None))
-            reader.close()
-            with self._lock:
-                if len(self._environments) > 64:
-                    self._environments.clear()
-                self._environments[key] = found
-        return found
-
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", _call_timeout.get() or self.default_timeout)
-        session = self._session()
-        environment = self._environment(url)
-        proxies = dict(kwargs.get("proxies") or {})
-        for scheme, proxy in environment["proxies"].items():
-            proxies.setdefault(scheme, proxy)
-        kwargs["proxies"] = proxies
-        if kwargs.get("verify", True) is True and url[:6].lower() == "https:":
-            # A CA bundle path costs requests an os.path.isdir per call; plain http never reads it.
-            kwargs["verify"] = environment["verify"]
-        return session.request(method=method, url=url, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(requests, name)
-
-
-_bounded: _BoundedRequests | None = None
-_install_lock = threading.Lock()
-
-
-def bound_sdk_requests(default_timeout: tuple[float, float] = DEFAULT_TIMEOUT_S) -> None:
-    """Make every Appwrite SDK request in this process bounded (idempotent); ``default_timeout`` applies to
-    clients that carry no timeout of their own."""
-    global _bounded
-    import appwrite.client as sdk_client
-
-    with _install_lock:
-        if _bounded is None:
-            _bounded = _BoundedRequests(default_timeout)
-        _bounded.default_timeout = default_timeout
-        sdk_client.requests = _bounded
 
 
 class RequestCount:
@@ -154,18 +64,17 @@ class BoundedClient(Client):  # type: ignore[misc]
     def __init__(self, timeout: tuple[float, float] = DEFAULT_TIMEOUT_S) -> None:
         super().__init__()
         self.timeout = timeout
-        if _bounded is None:
-            bound_sdk_requests()
+        ensure_bounded()
 
     def call(self, *args: Any, **kwargs: Any) -> Any:
-        token = _call_timeout.set(self.timeout)
+        token = call_timeout.set(self.timeout)
         count = _request_count.get()
         if count is not None:
             count.add()
         try:
             return super().call(*args, **kwargs)
         finally:
-            _call_timeout.reset(token)
+            call_timeout.reset(token)
 
 
 def make_client(endpoint: str, project_id: str, key: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT_S) -> Client:

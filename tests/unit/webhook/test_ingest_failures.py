@@ -26,7 +26,8 @@ def _undisturbed() -> MemoryStore:
 
 @pytest.mark.parametrize(
     ("method", "table"),
-    [("list", "activities"), ("get", "users"), ("get", "user_stats"), ("tx_commit", "transactions")],
+    # A push reads no activities first (its commits are new: see fresh_push), so staging is the step after reads.
+    [("get", "users"), ("get", "user_stats"), ("tx_stage", "transactions"), ("tx_commit", "transactions")],
 )
 def test_a_failure_mid_delivery_writes_nothing_counted_and_keeps_the_body(
     store: MemoryStore, clock: FakeClock, method: str, table: str
@@ -66,7 +67,7 @@ def test_store_down_before_the_delivery_is_kept_answers_503_and_points_to_redeli
 def test_a_crashed_attempt_is_taken_over_only_after_its_lease(store: MemoryStore, clock: FakeClock) -> None:
     ingest = WebhookIngest(store, secret=SECRET, clock=clock)
     # An attempt that claimed the delivery and then died: the row says "received" and nothing else happened.
-    store.fail("list", "activities")
+    store.fail("get", "users")
     store.fail("update", "webhook_deliveries")  # it could not even mark itself failed
     with pytest.raises(StorageError):
         ingest.handle(*_push())

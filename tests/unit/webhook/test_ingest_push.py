@@ -151,3 +151,15 @@ def test_a_push_of_250_commits_counts_all_and_lists_the_first_100(ingest: Webhoo
     assert result.body["created"] == 250
     assert result.body["activities_listed"] == len(result.body["activities"]) == 100
     assert store.by_id("user_stats")["gh_21031067"]["commit_count"] == 250
+
+
+def test_a_push_of_new_commits_does_not_read_activities_first_and_a_repeat_of_them_still_counts_once(
+    ingest: WebhookIngest, store: MemoryStore
+) -> None:
+    send(ingest, multi_commit_push(4), delivery="first")
+    assert ("list", "activities") not in store.requests  # GitHub marked them distinct: new to the repository
+    store.requests.clear()
+    again = send(ingest, multi_commit_push(4), delivery="second")  # the same commits under another delivery id
+    assert (again.body["created"], again.body["already_recorded"]) == (0, 4)
+    assert ("list", "activities") in store.requests  # the refused commit made it read them
+    assert store.by_id("user_stats")[next(iter(store.by_id("users")))]["commit_count"] == 4

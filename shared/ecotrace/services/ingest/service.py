@@ -71,6 +71,14 @@ ExtraWrites = Callable[[IngestPlan], Sequence[Write]]
 AfterCommit = Callable[[Extraction, IngestPlan], None]
 
 
+def fresh_push(extraction: Extraction) -> bool:
+    """A push's activities are its commits that GitHub marks ``distinct`` (new to the repository): taken to be new,
+    so the plan need not read them first (``WebhookIngest.record``'s ``assume_new``). Not for backfills, which
+    import history the webhook may have counted already, nor with a commit enricher, whose GitHub API budget goes
+    only to commits known to be new."""
+    return extraction.event == "push" and not extraction.run_links
+
+
 class WebhookIngest:
     """One GitHub delivery in, at most one transaction of rows out. Dependencies are passed in."""
 
@@ -183,7 +191,12 @@ class WebhookIngest:
         if claim.status is ClaimStatus.IN_PROGRESS:
             return responses.in_progress(head)
         try:
-            ingest_plan = self.record(head, extraction, lambda p: [self.ledger.completion(head, len(p.created))])
+            ingest_plan = self.record(
+                head,
+                extraction,
+                lambda p: [self.ledger.completion(head, len(p.created))],
+                assume_new=self.enricher is None and fresh_push(extraction),  # enrich only what is new
+            )
         except ConflictError as exc:
             self.ledger.fail(head, f"conflict: {exc.message}")
             raise StorageError(f"delivery {head.delivery_id} kept conflicting with concurrent writes") from exc
@@ -203,20 +216,36 @@ class WebhookIngest:
         return responses.processed(head, extraction, ingest_plan)
 
     def record(
-        self, head: DeliveryHeaders, extraction: Extraction, extra: ExtraWrites, *, feed: bool = True
+        self,
+        head: DeliveryHeaders,
+        extraction: Extraction,
+        extra: ExtraWrites,
+        *,
+        feed: bool = True,
+        assume_new: bool = False,
     ) -> IngestPlan:
         """Count an extraction's activities exactly once: read, enrich, compute carbon, plan, and commit the plan
         with ``extra(plan)`` in ONE transaction (see :meth:`_commit` for conflicts); counting deferred to pending
         deltas is folded right after. Activities whose rows exist are not counted again. The webhook calls it for
         a claimed delivery (``extra``: the ledger's completion), the backfill for the work it imports from the
-        REST API (``extra``: its progress; ``feed=False``: history it imports is not news for the global feed)."""
-        ingest_plan = self._commit(head, extraction, extra, feed=feed)
+        REST API (``extra``: its progress; ``feed=False``: history it imports is not news for the global feed).
+
+        ``assume_new`` (see :func:`fresh_push`): plan without reading the activities first. The transaction creates
+        them, so if one exists after all the commit is refused whole (409) and the plan is made again from a read:
+        nothing is counted twice, and a delivery of new work saves a request."""
+        ingest_plan = self._commit(head, extraction, extra, feed=feed, assume_new=assume_new)
         if ingest_plan.pending_users:
             self.rollups.fold_people(ingest_plan.pending_users, budget_s=FOLD_AFTER_S, retry=False)
         return ingest_plan
 
     def _commit(
-        self, head: DeliveryHeaders, extraction: Extraction, extra: ExtraWrites, *, feed: bool = True
+        self,
+        head: DeliveryHeaders,
+        extraction: Extraction,
+        extra: ExtraWrites,
+        *,
+        feed: bool = True,
+        assume_new: bool = False,
     ) -> IngestPlan:
         """Plan and commit the delivery's transaction; on a conflict re-read, re-plan and retry with backoff. Past
         the contention budget the counted rows (rollups, user_stats) are deferred to pending deltas, so only a
@@ -226,13 +255,14 @@ class WebhookIngest:
         defer = False
         deferred_attempts = 0
         while True:
-            ingest_plan = self._plan(head, extraction, enriched, defer=defer, feed=feed)
+            ingest_plan = self._plan(head, extraction, enriched, defer=defer, feed=feed, assume_new=assume_new)
             try:
                 with self.store.transaction() as tx:
                     apply_plan(ingest_plan, tx)
                     tx.stage(*extra(ingest_plan))
                 return ingest_plan
             except (ConflictError, NotFoundError) as exc:
+                assume_new = False  # maybe an activity was there after all (a replay): the re-plan reads them
                 deferred_attempts += defer
                 if deferred_attempts >= DEFERRED_ATTEMPTS:
                     raise ConflictError(exc.message, details=exc.details) from exc
@@ -253,9 +283,10 @@ class WebhookIngest:
         *,
         defer: bool = False,
         feed: bool = True,
+        assume_new: bool = False,
     ) -> IngestPlan:
         """Read what the delivery's rows depend on, run the I/O steps (enrichment, carbon), then plan purely."""
-        stored = self._read(extraction, stats=not defer)
+        stored = self._read(extraction, stats=not defer, assume_new=assume_new)
         now = self.clock()
         new = self._enrich(extraction, new_activities(extraction, stored.activities), enriched)
         carbon = self._carbon(new)
@@ -264,13 +295,14 @@ class WebhookIngest:
             stored = StoredRows(stored.activities, stored.user, stored.stats, self.rollups.read(entries))
         return plan(extraction, head, stored, new, now, carbon=carbon, defer=defer, feed=feed)
 
-    def _read(self, extraction: Extraction, *, stats: bool = True) -> StoredRows:
-        """The rows the plan depends on; ``stats``: the user_stats rows too (a deferred plan does not need them)."""
+    def _read(self, extraction: Extraction, *, stats: bool = True, assume_new: bool = False) -> StoredRows:
+        """The rows the plan depends on; ``stats``: the user_stats rows too (a deferred plan does not need them);
+        ``assume_new``: no activity row is read (all are taken to be new)."""
         actor = extraction.actor
         if actor is None:
             raise ValueError("a counted delivery always has a sender")
         wanted = [a.id for a in extraction.activities] + [link.run_row_id for link in extraction.run_links]
-        existing = self.store.get_many(activities.NAME, wanted)
+        existing = {} if assume_new else self.store.get_many(activities.NAME, wanted)
         user_row = self.store.get(users.NAME, actor.user_id)
         if self.known_users is not None:
             self.known_users.remember(actor.user_id, user_row)
