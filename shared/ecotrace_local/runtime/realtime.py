@@ -30,7 +30,6 @@ import asyncio
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +39,7 @@ from ..storage import jsontext
 from ..storage.access import Caller
 from .event_names import execution_channels, execution_event_names, row_channels, row_event_names
 from .executions import Execution
+from .realtime_connection import QUEUE_LIMIT, Connection, FrameSink
 from .realtime_messages import (
     CLOSE_POLICY_VIOLATION,
     CLOSE_TOO_SLOW,
@@ -66,6 +66,7 @@ __all__ = [
     "QUEUE_LIMIT",
     "Connection",
     "Frame",
+    "FrameSink",
     "RealtimeHub",
     "Subscription",
     "convert_channels",
@@ -78,70 +79,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-QUEUE_LIMIT = 1000  # frames waiting for a slow client; one more and the client is dropped
-# Writers woken per loop turn: between two batches the loop runs whatever else is ready (a write's HTTP response,
-# new requests), so a fan-out to thousands of sockets never holds the loop for long.
-WAKE_BATCH = 16
-CLOSE_NORMAL = 1000
-
-
-class Connection:
-    """One websocket as the hub sees it: the caller, its subscriptions (by id, in the order made) and a bounded
-    outbox of serialised frames, drained by the socket's writer through :meth:`next_frame`. Used on its loop only."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, caller: Caller, *, queue_limit: int = QUEUE_LIMIT) -> None:
-        self.loop = loop
-        self.caller = caller
-        self.roles = caller.roles
-        self.subscriptions: dict[str, Subscription] = {}
-        self.queue_limit = queue_limit
-        self.closed = False
-        self.close_code = CLOSE_NORMAL
-        self.close_reason = ""
-        self._outbox: deque[str] = deque()
-        self._ready = asyncio.Event()
-
-    @property
-    def queued(self) -> int:
-        return len(self._outbox)
-
-    def send(self, text: str) -> bool:
-        """Queue one serialised frame and wake the writer; False (nothing queued) when closed or full."""
-        if not self.queue(text):
-            return False
-        self._ready.set()
-        return True
-
-    def queue(self, text: str) -> bool:
-        """Queue one serialised frame without waking the writer yet (:meth:`wake`)."""
-        if self.closed or len(self._outbox) >= self.queue_limit:
-            return False
-        self._outbox.append(text)
-        return True
-
-    def wake(self) -> None:
-        self._ready.set()
-
-    def close(self, code: int = CLOSE_NORMAL, reason: str = "", *, drop_queued: bool = False) -> None:
-        """No more frames; the writer sends what is queued (nothing with ``drop_queued``), then closes with
-        ``code``."""
-        if self.closed:
-            return
-        self.closed = True
-        self.close_code = code
-        self.close_reason = reason
-        if drop_queued:
-            self._outbox.clear()
-        self._ready.set()
-
-    async def next_frame(self) -> str | None:
-        """The next frame to send; None once the connection is closed and its outbox drained."""
-        while not self._outbox:
-            if self.closed:
-                return None
-            self._ready.clear()
-            await self._ready.wait()
-        return self._outbox.popleft()
+# Connections served per loop turn: between two batches the loop runs whatever else is ready (a write's HTTP
+# response, new requests) and the thread that committed the write gets the GIL, so a fan-out to thousands of sockets
+# never holds either for long.
+FANOUT_BATCH = 256
 
 
 Build = Callable[[], dict[str, Any]]
@@ -300,8 +241,8 @@ class RealtimeHub:
         return bad
 
     def reply(self, connection: Connection, message: Frame) -> None:
-        """Queue a frame for one connection (on its loop); one that cannot take it any more is dropped."""
-        if not connection.send(dumps(message)) and not connection.closed:
+        """Send a frame to one connection (on its loop); one that cannot take it any more is dropped."""
+        if not connection.send(dumps(message).encode()) and not connection.closed:
             self._drop(connection)
 
     # ---- fan-out
@@ -350,36 +291,8 @@ class RealtimeHub:
         if not matched:
             return
         data = build()
-        payload = data["payload"]
-        head = event_head(data)
-        allowed: dict[frozenset[str], bool] = {}
-        texts: dict[str, str] = {}
-        ready: list[Connection] = []
-        too_slow: list[Connection] = []
-        for connection, ids in matched.items():
-            permitted = allowed.get(connection.roles)
-            if permitted is None:
-                permitted = allowed[connection.roles] = may_receive(connection.roles, roles)
-            if not permitted:
-                continue
-            subs = connection.subscriptions
-            if len(ids) == 1:
-                (sub_id,) = ids
-                names = subs[sub_id].id_json if subs[sub_id].accepts(payload) else ""
-            else:  # in the order subscribed
-                names = ",".join(s.id_json for i, s in subs.items() if i in ids and s.accepts(payload))
-            if not names:
-                continue
-            text = texts.get(names)
-            if text is None:
-                text = texts[names] = head + "[" + names + "]}}"
-            if connection.queue(text):
-                ready.append(connection)
-            elif not connection.closed:
-                too_slow.append(connection)
-        for connection in too_slow:
-            self._drop(connection)
-        _wake(loop, ready, 0)
+        fanout = _FanOut(self, loop, roles, data["payload"], event_head(data).encode(), list(matched.items()))
+        fanout.run(0)
 
     def _drop(self, connection: Connection) -> None:
         logger.warning(
@@ -394,14 +307,59 @@ class RealtimeHub:
             self._dropped += 1
 
 
-def _wake(loop: asyncio.AbstractEventLoop, connections: list[Connection], start: int) -> None:
-    """Wake the writers of ``connections`` a batch per loop turn."""
-    end = start + WAKE_BATCH
-    for connection in connections[start:end]:
-        connection.wake()
-    if end < len(connections):
-        time.sleep(0)  # let a thread waiting for the GIL (a write's request, its client) run now, not in 5 ms
-        loop.call_soon(_wake, loop, connections, end)
+class _FanOut:
+    """One event on its way to the connections of one loop that subscribed to it, :data:`FANOUT_BATCH` of them per
+    loop turn: the frame bytes are built once per distinct ``subscriptions`` list (one for every connection that
+    subscribed the same way), each connection's roles are checked once per distinct role set, and each frame goes
+    straight to the connection's transport where it takes it (:meth:`Connection.queue`)."""
+
+    def __init__(
+        self,
+        hub: RealtimeHub,
+        loop: asyncio.AbstractEventLoop,
+        roles: frozenset[str],
+        payload: dict[str, Any],
+        head: bytes,
+        targets: list[tuple[Connection, set[str]]],
+    ) -> None:
+        self.hub, self.loop, self.roles, self.payload = hub, loop, roles, payload
+        self.head, self.targets = head, targets
+        self.allowed: dict[frozenset[str], bool] = {}
+        self.frames: dict[str, bytes] = {}
+
+    def run(self, start: int) -> None:
+        end = start + FANOUT_BATCH
+        payload, allowed, frames = self.payload, self.allowed, self.frames
+        too_slow: list[Connection] = []
+        for connection, ids in self.targets[start:end]:
+            if connection.closed:
+                continue
+            permitted = allowed.get(connection.roles)
+            if permitted is None:
+                permitted = allowed[connection.roles] = may_receive(connection.roles, self.roles)
+            if not permitted:
+                continue
+            subs = connection.subscriptions
+            if len(ids) == 1:
+                (sub_id,) = ids
+                names = subs[sub_id].id_json if subs[sub_id].accepts(payload) else ""
+            else:  # in the order subscribed
+                names = ",".join(s.id_json for i, s in subs.items() if i in ids and s.accepts(payload))
+            if not names:
+                continue
+            frame_bytes = frames.get(names)
+            if frame_bytes is None:
+                frame_bytes = frames[names] = self.head + b"[" + names.encode() + b"]}}"
+            if connection.queue(frame_bytes):
+                if connection.queued:
+                    connection.wake()
+            elif not connection.closed:
+                too_slow.append(connection)
+        for connection in too_slow:
+            self.hub._drop(connection)
+        if end < len(self.targets):
+            time.sleep(0)  # the GIL to a thread waiting for it (the write's request, its client) now, not in 5 ms
+            self.loop.call_soon(self.run, end)
 
 
 def _execution_data(execution: Execution, channels: list[str]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,8 +47,8 @@ async def _subscribe(ws: Any, sub_id: str, channels: list[str]) -> None:
     assert (await _recv(ws))["type"] == "response"
 
 
-def _write_note(stack: StackHandle, row_id: str, permissions: list[str]) -> None:
-    TablesDB(stack.client()).create_row(DB, "notes", row_id, {"text": row_id}, permissions=permissions)
+def _write_note(stack: StackHandle, row_id: str, permissions: list[str], text: str | None = None) -> None:
+    TablesDB(stack.client()).create_row(DB, "notes", row_id, {"text": text or row_id}, permissions=permissions)
 
 
 def test_only_subscribers_allowed_to_read_the_row_receive_it(stack: StackHandle) -> None:
@@ -164,23 +165,34 @@ def test_subscription_queries_narrow_what_is_delivered(stack: StackHandle) -> No
 def test_a_client_that_cannot_keep_up_is_closed_with_1013_and_the_others_keep_receiving(stack: StackHandle) -> None:
     hub = stack.stack.realtime
     default_limit = hub.queue_limit
+    port = stack.stack.config.port
 
     async def scenario() -> None:
-        hub.queue_limit = 0  # this connection's outbox takes no frame: the first event overflows it
-        async with websockets.connect(_url(stack, f"channels[]={NOTES}")) as slow_ws:
+        # A client that stops reading: a small receive buffer, and its library reads nothing more once one message
+        # waits for it. Its socket fills, then the server's transport, then the hub's outbox for it (5 frames here).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", port))
+        hub.queue_limit = 5
+        async with websockets.connect(_url(stack, f"channels[]={NOTES}"), sock=sock, max_queue=1) as slow_ws:
             await _recv(slow_ws)
             hub.queue_limit = default_limit
             async with websockets.connect(_url(stack, f"channels[]={NOTES}")) as ok_ws:
                 await _recv(ok_ws)
-                await asyncio.to_thread(_write_note, stack, "n1", ['read("any")'])
+                written = 0
+                while hub.counts()["dropped"] == 0 and written < 3000:
+                    await asyncio.to_thread(_write_note, stack, f"n{written}", ['read("any")'], "x" * 250)
+                    assert (await _recv(ok_ws))["data"]["payload"]["$id"] == f"n{written}"  # it keeps up
+                    written += 1
+                assert hub.counts()["dropped"] == 1, f"still connected after {written} frames"
                 with pytest.raises(websockets.ConnectionClosed) as closed:
-                    await _recv(slow_ws)
+                    for _ in range(written + 1):  # what its socket had taken, then the close
+                        await _recv(slow_ws)
                 assert closed.value.rcvd is not None
                 assert closed.value.rcvd.code == 1013
                 assert "too slow" in closed.value.rcvd.reason
-                await asyncio.to_thread(_write_note, stack, "n2", ['read("any")'])
-                assert (await _recv(ok_ws))["data"]["payload"]["$id"] == "n1"
-                assert (await _recv(ok_ws))["data"]["payload"]["$id"] == "n2"
+                await asyncio.to_thread(_write_note, stack, "after", ['read("any")'])
+                assert (await _recv(ok_ws))["data"]["payload"]["$id"] == "after"
                 stats = await asyncio.to_thread(_realtime_stats, stack)
                 assert stats["connections"] == 1
                 assert stats["dropped"] == 1

@@ -31,7 +31,7 @@ def _event(row_id: str, roles: set[str], **values: Any) -> RowEvent:
     return RowEvent("db", "notes", row_id, "create", row, frozenset(roles), datetime(2026, 3, 1, 12, tzinfo=UTC))
 
 
-def _drain(connection: Connection) -> list[str]:
+def _drain(connection: Connection) -> list[bytes]:
     frames = []
     while connection.queued:
         frames.append(connection._outbox.popleft())
@@ -68,7 +68,7 @@ def test_the_committing_thread_only_hands_the_event_to_the_loop(loop: asyncio.Ab
     assert frame["data"]["events"][0] == "tablesdb.db.tables.notes.rows.r1.create"
     # the same compact JSON the web SDK parsed before: data keys in order, subscriptions last
     assert list(frame["data"]) == ["events", "channels", "timestamp", "payload", "subscriptions"]
-    assert text == json.dumps(frame, separators=(",", ":"))
+    assert text == json.dumps(frame, separators=(",", ":")).encode()
 
 
 def test_one_serialisation_per_distinct_frame_and_roles_checked(loop: asyncio.AbstractEventLoop) -> None:
