@@ -3,14 +3,17 @@
     .venv/bin/python scripts/bench_realtime.py [--subscribers 1,100,1000,5000] [--writes 30] [--write]
     .venv/bin/python scripts/bench_realtime.py --subscribers 1,5 --writes 3 --no-baseline   # smoke size
 
-For each subscriber count a fresh stack (temporary SQLite file, one ``notes`` table readable by anyone) serves N
-websocket subscribers, all held by one asyncio child process on the table's channel (the ``channels[]`` URL form),
-while this side writes rows one at a time with the Appwrite SDK (project key). *Write* is the create_row round
-trip; *frame* is from the start of that write to the event frame's arrival at each subscriber (CLOCK_MONOTONIC,
-shared by the two processes), over every (write, subscriber) pair. The next write starts once every subscriber has
-the previous frame, so the figures are one event's fan-out, not a backlog.
+For each subscriber count a fresh stack (temporary SQLite file, one ``notes`` table readable by anyone) runs alone in
+a child process; N websocket subscribers on the table's channel (the ``channels[]`` URL form) are spread over up to
+``--processes`` asyncio client processes (one process reading 5,000 sockets would measure itself); this process
+writes rows one at a time with the Appwrite SDK (project key). *Write* is the create_row round trip; *frame* is from
+the start of that write to the event frame's arrival at each subscriber (CLOCK_MONOTONIC, shared by every process
+on the machine), over every (write, subscriber) pair. A client stamps each frame as it arrives and parses and checks
+it (in order, none lost) after the last write. The next write starts once every subscriber has the previous frame,
+so the figures are one event's fan-out, not a backlog. The stack's and the clients' CPU time over the writes are
+reported beside them, and the load average as each measurement began (the machine is shared).
 
-Baseline, in the same run: the same measurement on the code before the fan-out left the write path (``--baseline-ref``,
+Baseline, in the same run: the same measurement on earlier code (``--baseline-ref``, comma-separated git refs,
 default the last commit with the per-connection fan-out on the committing thread), checked out from git into a
 temporary folder; and the 1-subscriber row of each. ``--write`` replaces the "realtime" section of BENCHMARKS.md.
 """
@@ -19,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import gc
 import json
 import os
 import platform
@@ -61,6 +66,9 @@ APPWRITE_JSON: dict[str, Any] = {
     ],
 }
 FRAME_TIMEOUT_S = 120.0
+PROCESSES = 4  # client processes: one asyncio process reading 5,000 sockets is itself the bottleneck
+FLAT_FACTOR = 1.5
+CHECKOUT = "this checkout"
 
 
 def raise_fd_limit() -> None:
@@ -78,44 +86,59 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 async def _subscribers(port: int, count: int, writes: int) -> dict[str, Any]:
+    """``count`` sockets of one client process. During the writes each frame is only stamped (the shared monotonic
+    clock) and kept; parsing and checking wait until the last write, so this process's JSON work does not delay
+    the next frame it reads."""
     import websockets
 
     url = f"ws://127.0.0.1:{port}/v1/realtime?project=ecotrace&channels[]={CHANNEL}"
     gate = asyncio.Semaphore(100)  # connections opened at once
-    latencies: list[float] = []
+    arrivals: list[list[tuple[float, str]]] = []
     received = [0] * writes
     done = [asyncio.Event() for _ in range(writes)]
 
     async def open_one() -> Any:
         async with gate:
-            ws = await websockets.connect(url, ping_interval=None, max_size=None, open_timeout=60)
+            ws = await websockets.connect(url, ping_interval=None, max_size=None, open_timeout=120)
             frame = json.loads(await ws.recv())
             assert frame["type"] == "connected", frame
             return ws
 
     sockets = await asyncio.gather(*(open_one() for _ in range(count)))
+    gc.collect()
+    gc.freeze()  # the sockets' objects stay: no collection walks them while frames arrive
 
     async def listen(ws: Any) -> None:
-        for _ in range(writes):
-            frame = json.loads(await ws.recv())
-            now = time.monotonic()
-            payload = frame["data"]["payload"]
-            latencies.append(now - payload["sent"])
-            index = payload["n"]
+        mine: list[tuple[float, str]] = []
+        arrivals.append(mine)
+        for index in range(writes):  # one write at a time: the index-th frame of a socket is the index-th write
+            text = await ws.recv()
+            mine.append((time.monotonic(), text))
             received[index] += 1
             if received[index] == count:
                 done[index].set()
 
     listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
+    cpu_before = time.process_time()
     print("ready", flush=True)
     for index in range(writes):
         await asyncio.wait_for(done[index].wait(), FRAME_TIMEOUT_S)
         print(f"got {index}", flush=True)
+    cpu = time.process_time() - cpu_before
     await asyncio.gather(*listeners)
     for ws in sockets:
         await ws.close()
-    latencies.sort()
-    return {"frames": len(latencies), "p50": statistics.median(latencies), "p99": percentile(latencies, 0.99)}
+    latencies = []
+    for frames in arrivals:
+        for index, (arrived, text) in enumerate(frames):
+            frame = json.loads(text)
+            if frame["type"] != "event" or CHANNEL not in frame["data"]["channels"]:
+                raise RuntimeError(f"not an event on {CHANNEL}: {text[:300]}")
+            payload = frame["data"]["payload"]
+            if payload["n"] != index:  # in order, none lost or doubled
+                raise RuntimeError(f"frame {index} of a socket carries row {payload['n']}")
+            latencies.append(arrived - payload["sent"])
+    return {"latencies": latencies, "cpu_s": cpu}
 
 
 def subscribers_main(port: int, count: int, writes: int) -> None:
@@ -134,12 +157,11 @@ def subscribers_main(port: int, count: int, writes: int) -> None:
 # ---------------------------------------------------------------------------------------------- the stack side
 
 
-def server_main(shared: Path, count: int, writes: int) -> None:
-    """Run one stack from ``shared`` (this checkout's or the baseline's), its subscribers, and the writes."""
+def server_main(shared: Path) -> None:
+    """Run one stack from ``shared`` (this checkout's or the baseline's) until stdin closes; nothing else runs in
+    this process, so the stack has its interpreter (and its GIL) to itself."""
     sys.path.insert(0, str(shared))
     raise_fd_limit()
-    from appwrite.services.tables_db import TablesDB
-
     import ecotrace_local
     from ecotrace_local.testing import run_stack
 
@@ -150,54 +172,122 @@ def server_main(shared: Path, count: int, writes: int) -> None:
         (root / "appwrite.json").write_text(json.dumps(APPWRITE_JSON), encoding="utf-8")
         env = {"ECOTRACE_RUN_SCHEDULES": "0"}
         with run_stack(root, db_path=root / "bench.sqlite3", env=env) as stack:
-            tables = TablesDB(stack.client())
-            tables.create_row(DB, TABLE, "warm-up", {"n": -1, "sent": 0.0})
-            child = subprocess.Popen(
-                [sys.executable, __file__, "--role", "subscribers", "--port", str(stack.stack.config.port),
-                 "--count", str(count), "--writes", str(writes)],
-                stdout=subprocess.PIPE, text=True,
-            )  # fmt: skip
-            lines: queue.Queue[str] = queue.Queue()
-            output = child.stdout
-            assert output is not None
-
-            def read_lines() -> None:
-                for line in output:
-                    lines.put(line.strip())
-
-            threading.Thread(target=read_lines, daemon=True).start()
-
-            def expect(prefix: str) -> str:
-                line = lines.get(timeout=FRAME_TIMEOUT_S + 60)
-                assert line.startswith(prefix), line
-                return line
-
-            expect("ready")
-            write_s = []
-            for index in range(writes):
-                started = time.monotonic()
-                tables.create_row(DB, TABLE, f"w{index}", {"n": index, "sent": started, "text": "x" * 120})
-                write_s.append(time.monotonic() - started)
-                expect(f"got {index}")
-                time.sleep(0.01)
-            frames = json.loads(expect("result ").removeprefix("result "))
-            child.wait(timeout=60)
-    write_s.sort()
-    print(
-        json.dumps(
-            {
-                "subscribers": count,
-                "write_p50": statistics.median(write_s),
-                "write_p99": percentile(write_s, 0.99),
-                **{f"frame_{k}": v for k, v in frames.items() if k != "frames"},
-                "frames": frames["frames"],
-            }
-        ),
-        flush=True,
-    )
+            print(f"stack {stack.stack.config.port} {stack.project_id} {stack.api_key}", flush=True)
+            sys.stdin.read()
 
 
 # ---------------------------------------------------------------------------------------------- orchestration
+
+
+class Children:
+    """Child processes whose stdout lines arrive on one queue, tagged with the child's number."""
+
+    def __init__(self) -> None:
+        self.lines: queue.Queue[tuple[int, str]] = queue.Queue()
+        self.procs: list[subprocess.Popen[str]] = []
+        self.pending: list[collections.deque[str]] = []  # lines read, not yet expected
+
+    def start(self, args: list[str], *, stdin: bool = False) -> int:
+        proc = subprocess.Popen(
+            [sys.executable, __file__, *args], stdout=subprocess.PIPE, stdin=subprocess.PIPE if stdin else None,
+            text=True,
+        )  # fmt: skip
+        number = len(self.procs)
+        self.procs.append(proc)
+        self.pending.append(collections.deque())
+        output = proc.stdout
+        assert output is not None
+
+        def read_lines() -> None:
+            for line in output:
+                self.lines.put((number, line.strip()))
+            self.lines.put((number, ""))  # its end
+
+        threading.Thread(target=read_lines, daemon=True).start()
+        return number
+
+    def expect(self, numbers: list[int], prefix: str) -> dict[int, str]:
+        """The next line of each child in ``numbers``, which must start with ``prefix``."""
+        got: dict[int, str] = {}
+        for number in numbers:
+            while not self.pending[number]:
+                sender, line = self.lines.get(timeout=FRAME_TIMEOUT_S + 60)
+                self.pending[sender].append(line)
+            line = self.pending[number].popleft()
+            if not line.startswith(prefix):
+                raise RuntimeError(f"child {number}: expected {prefix!r}, got {line[:300]!r}")
+            got[number] = line
+        return got
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.stdin is not None:
+                proc.stdin.close()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a process so far (Linux /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(shared: Path, count: int, writes: int, processes: int) -> dict[str, Any]:
+    """One stack from ``shared``, ``count`` subscribers over ``processes`` client processes, ``writes`` rows written
+    one at a time from this process through the Appwrite SDK."""
+    from appwrite.client import Client
+    from appwrite.services.tables_db import TablesDB
+
+    children = Children()
+    try:
+        server = children.start(["--role", "server", "--shared", str(shared)], stdin=True)
+        _, port, project, key = children.expect([server], "stack ")[server].split()
+        client = Client().set_endpoint(f"http://127.0.0.1:{port}/v1").set_project(project).set_key(key)
+        tables = TablesDB(client)
+        tables.create_row(DB, TABLE, "warm-up", {"n": -1, "sent": 0.0})  # before anyone subscribes
+        processes = max(1, min(processes, count))
+        shares = [count // processes + (1 if i < count % processes else 0) for i in range(processes)]
+        clients = [
+            children.start(["--role", "subscribers", "--port", port, "--count", str(n), "--writes", str(writes)])
+            for n in shares
+        ]
+        children.expect(clients, "ready")
+        load = os.getloadavg()[0]
+        stack_cpu = cpu_seconds(children.procs[server].pid)
+        write_s = []
+        for index in range(writes):
+            started = time.monotonic()
+            tables.create_row(DB, TABLE, f"w{index}", {"n": index, "sent": started, "text": "x" * 120})
+            write_s.append(time.monotonic() - started)
+            children.expect(clients, f"got {index}")
+            time.sleep(0.01)
+        stack_cpu_after = cpu_seconds(children.procs[server].pid)
+        results = [json.loads(line.removeprefix("result ")) for line in children.expect(clients, "result ").values()]
+    finally:
+        children.stop()
+    latencies = sorted(x for r in results for x in r["latencies"])
+    assert len(latencies) == count * writes, (len(latencies), count * writes)
+    write_s.sort()
+    per_write = None if stack_cpu is None or stack_cpu_after is None else (stack_cpu_after - stack_cpu) / writes
+    return {
+        "subscribers": count,
+        "processes": processes,
+        "write_p50": statistics.median(write_s),
+        "write_p99": percentile(write_s, 0.99),
+        "frame_p50": statistics.median(latencies),
+        "frame_p99": percentile(latencies, 0.99),
+        "frames": len(latencies),
+        "stack_cpu_per_write": per_write,
+        "client_cpu_per_frame": sum(r["cpu_s"] for r in results) / len(latencies),
+        "load": load,
+    }
 
 
 def baseline_tree(ref: str, into: Path) -> Path | None:
@@ -214,50 +304,67 @@ def baseline_tree(ref: str, into: Path) -> Path | None:
     return into / "shared"
 
 
-def measure(shared: Path, count: int, writes: int) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, __file__, "--role", "server", "--shared", str(shared), "--count", str(count),
-         "--writes", str(writes)],
-        capture_output=True, text=True, check=False, timeout=1800,
-    )  # fmt: skip
-    if result.returncode != 0:
-        raise RuntimeError(f"{count} subscribers from {shared}: {result.stderr[-3000:]}")
-    data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
-    return data
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-def table(rows: list[dict[str, Any]], command: str, ref: str | None) -> str:
+def verdicts(rows: list[dict[str, Any]]) -> list[str]:
+    """Issue 9's two realtime targets, judged from this run's rows of this checkout."""
+    mine = {r["subscribers"]: r for r in rows if r["code"] == CHECKOUT}
+    lines = []
+    if 1 in mine and len(mine) > 1:
+        one = mine[1]
+        worst = max((r for n, r in mine.items() if n > 1), key=lambda r: r["write_p50"])
+        flat = all(r["write_p50"] <= FLAT_FACTOR * one["write_p50"] for r in mine.values())
+        figures = ", ".join(f"{ms(r['write_p50'])} at {n:,}" for n, r in sorted(mine.items()))
+        lines.append(
+            f"Write latency flat (p50 within {FLAT_FACTOR}x of the 1-subscriber p50 at every size): "
+            f"{'met' if flat else 'not met'}; p50 {figures} (the highest, at {worst['subscribers']:,}, is "
+            f"{worst['write_p50'] / one['write_p50']:.2f}x)."
+        )
+    if 1000 in mine:
+        p99 = mine[1000]["frame_p99"]
+        lines.append(f"Frame p99 under 100 ms at 1,000 subscribers: {'met' if p99 < 0.1 else 'not met'} ({ms(p99)}).")
+    return lines
+
+
+def table(rows: list[dict[str, Any]], command: str, refs: list[str], processes: int) -> str:
     load = os.getloadavg()[0]
+    baseline = (
+        "and the same measurement on earlier code checked out from git (" + "; ".join(f"`{r}`" for r in refs) + ")."
+        if refs
+        else "(the earlier code: not run, `--no-baseline`)."
+    )
     lines = [
         "## realtime",
         "",
         "Row writes on the local stack (Appwrite SDK, project key, one `notes` table readable by anyone) while N",
-        "websocket subscribers, held by one asyncio child process, listen on the table's channel (`channels[]` URL",
-        "form). *Write*: the create_row round trip. *Frame*: from the start of the write to the event frame at each",
-        "subscriber, over every (write, subscriber) pair; the next write waits until every subscriber has the",
-        "previous frame. Baselines in the same run: the 1-subscriber rows, and the same measurement on the code",
-        f"before the fan-out left the write path (`{ref}`: every frame matched and serialised per connection on",
-        "the committing thread)." if ref else "before the fan-out left the write path: not run (`--no-baseline`).",
-        "A signed push writes several rows, each an event: issue 9 measured 617 ms from a push to its first frame",
-        "with 200 subscribers and 1.14 s with 1,000 on that code. The subscribers' own process (websockets, JSON",
-        "parsing of every frame) shares the two CPUs with the stack, so frame latency includes its backlog.",
-        "Issue 9's targets are not met yet: write latency still grows with subscribers, and frame p99 at 1,000",
-        "subscribers is over 100 ms.",
+        f"websocket subscribers, spread over up to {processes} asyncio client processes, listen on the table's channel",
+        "(`channels[]` URL form). The stack runs alone in its own process; the writes come from a third process.",
+        "*Write*: the create_row round trip. *Frame*: from the start of the write to the frame's arrival at each",
+        "subscriber (CLOCK_MONOTONIC, which every process on the machine shares), over every (write, subscriber)",
+        "pair; a client only stamps each frame during the run and parses and checks it (type, channel, the row's",
+        "number: in order, none lost) after the last write. The next write waits until every subscriber has the",
+        "previous frame. *Stack CPU/write*: the stack process's user+system CPU over the writes divided by the writes;",
+        "*client CPU/frame*: the client processes' CPU divided by the frames. Baselines in the same run: the",
+        "1-subscriber rows, " + baseline,
+        "",
+        *verdicts(rows),
         "",
         f"Command: `{command}`. Machine: {platform.machine()}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs shared with other work, 1-minute load average {load:.1f} when measured.",
+        f"{os.cpu_count()} CPUs shared with other work; 1-minute load average {load:.1f} at the end, and per row",
+        "as each measurement began.",
         "",
-        "| code | subscribers | write p50 | write p99 | frame p50 | frame p99 | frames |",
-        "|---|---|---|---|---|---|---|",
+        "| code | subscribers | client processes | write p50 | write p99 | frame p50 | frame p99 | frames "
+        "| stack CPU/write | client CPU/frame | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        cpu = r["stack_cpu_per_write"]
         lines.append(
-            f"| {r['code']} | {r['subscribers']:,} | {ms(r['write_p50'])} | {ms(r['write_p99'])} | "
-            f"{ms(r['frame_p50'])} | {ms(r['frame_p99'])} | {r['frames']:,} |"
+            f"| {r['code']} | {r['subscribers']:,} | {r['processes']} | {ms(r['write_p50'])} | {ms(r['write_p99'])} | "
+            f"{ms(r['frame_p50'])} | {ms(r['frame_p99'])} | {r['frames']:,} | "
+            f"{'n/a' if cpu is None else ms(cpu)} | {r['client_cpu_per_frame'] * 1e6:.0f} µs | {r['load']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -267,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subscribers", default="1,100,1000,5000")
     parser.add_argument("--baseline-subscribers", default="1,100,1000", help="the old fan-out is slow: fewer sizes")
     parser.add_argument("--writes", type=int, default=20)
-    parser.add_argument("--baseline-ref", default=BASELINE_REF)
+    parser.add_argument("--processes", type=int, default=PROCESSES, help="client processes holding the subscribers")
+    parser.add_argument("--baseline-ref", default=BASELINE_REF, help="git refs, comma-separated")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--write", action="store_true", help='replace the "realtime" section of BENCHMARKS.md')
     parser.add_argument("--role", choices=["server", "subscribers"], help=argparse.SUPPRESS)
@@ -279,27 +387,29 @@ def main(argv: list[str] | None = None) -> int:
         subscribers_main(args.port, args.count, args.writes)
         return 0
     if args.role == "server":
-        server_main(args.shared, args.count, args.writes)
+        server_main(args.shared)
         return 0
 
+    raise_fd_limit()
     counts = [int(c) for c in args.subscribers.split(",")]
     rows = []
     for count in counts:
-        rows.append({"code": "this checkout", **measure(ROOT / "shared", count, args.writes)})
+        rows.append({"code": CHECKOUT, **measure(ROOT / "shared", count, args.writes, args.processes)})
         print(rows[-1], flush=True)
-    ref = None if args.no_baseline else args.baseline_ref
-    if ref:
+    refs = [] if args.no_baseline else [r for r in args.baseline_ref.split(",") if r]
+    measured = []
+    for ref in refs:
         with tempfile.TemporaryDirectory() as tmp:
             old = baseline_tree(ref, Path(tmp))
             if old is None:
                 print(f"baseline {ref} not available (git archive failed): skipped", flush=True)
-                ref = None
-            else:
-                for count in [int(c) for c in args.baseline_subscribers.split(",")]:
-                    rows.append({"code": f"before (`{ref}`)", **measure(old, count, args.writes)})
-                    print(rows[-1], flush=True)
-    command = "python scripts/bench_realtime.py" + ("" if argv is None else " " + " ".join(argv))
-    section = table(rows, command if argv else "python scripts/bench_realtime.py --write", ref)
+                continue
+            measured.append(ref)
+            for count in [int(c) for c in args.baseline_subscribers.split(",")]:
+                rows.append({"code": f"before (`{ref}`)", **measure(old, count, args.writes, args.processes)})
+                print(rows[-1], flush=True)
+    command = " ".join(["python scripts/bench_realtime.py", *(sys.argv[1:] if argv is None else argv)])
+    section = table(rows, command, measured, args.processes)
     print(section)
     if args.write:
         from benchmarks_md import write_section
