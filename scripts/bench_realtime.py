@@ -85,55 +85,102 @@ def percentile(sorted_values: list[float], q: float) -> float:
 # ---------------------------------------------------------------------------------------------- subscribers
 
 
+class _Subscriber(asyncio.Protocol):
+    """One websocket on the websockets library's sans-I/O client protocol (handshake, frame parsing, UTF-8 check,
+    pong and close handled by it) read straight from the transport: no task or queue per socket or frame, so a client
+    process spends its CPU on the sockets rather than on its own event loop."""
+
+    def __init__(self, url: str, on_event: Any) -> None:
+        from websockets.client import ClientProtocol
+        from websockets.uri import parse_uri
+
+        self.ws = ClientProtocol(parse_uri(url), max_size=None)
+        self.on_event = on_event
+        self.connected: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.frames: list[tuple[float, bytes]] = []  # (arrival, the frame's UTF-8 JSON)
+        self.transport: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.ws.send_request(self.ws.connect())
+        self._flush()
+
+    def _flush(self) -> None:
+        for data in self.ws.data_to_send():
+            if data:
+                self.transport.write(data)
+
+    def data_received(self, data: bytes) -> None:
+        from websockets.frames import Frame, Opcode
+
+        arrived = time.monotonic()
+        self.ws.receive_data(data)
+        for event in self.ws.events_received():
+            if not isinstance(event, Frame) or event.opcode is not Opcode.TEXT:
+                continue
+            text = bytes(event.data)
+            if not self.connected.done():
+                frame = json.loads(text)
+                if frame["type"] != "connected":
+                    self.connected.set_exception(RuntimeError(f"expected connected, got {frame}"))
+                else:
+                    self.connected.set_result(None)
+                continue
+            self.frames.append((arrived, text))
+            self.on_event(len(self.frames) - 1)
+        self._flush()  # pongs, the close handshake
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.connected.done():
+            self.connected.set_exception(exc or ConnectionError("closed before connected"))
+
+    def close(self) -> None:
+        self.ws.send_close(1000)
+        self._flush()
+
+
 async def _subscribers(port: int, count: int, writes: int) -> dict[str, Any]:
     """``count`` sockets of one client process. During the writes each frame is only stamped (the shared monotonic
     clock) and kept; parsing and checking wait until the last write, so this process's JSON work does not delay
     the next frame it reads."""
-    import websockets
-
+    loop = asyncio.get_running_loop()
     url = f"ws://127.0.0.1:{port}/v1/realtime?project=ecotrace&channels[]={CHANNEL}"
     gate = asyncio.Semaphore(100)  # connections opened at once
-    arrivals: list[list[tuple[float, str]]] = []
-    received = [0] * writes
-    done = [asyncio.Event() for _ in range(writes)]
+    received = [0] * (writes + 1)
+    done = [asyncio.Event() for _ in range(writes + 1)]
 
-    async def open_one() -> Any:
+    def on_event(index: int) -> None:  # one write at a time: a socket's index-th frame is the index-th write's
+        received[index] += 1
+        if received[index] == count:
+            done[index].set()
+
+    async def open_one() -> _Subscriber:
         async with gate:
-            ws = await websockets.connect(url, ping_interval=None, max_size=None, open_timeout=120)
-            frame = json.loads(await ws.recv())
-            assert frame["type"] == "connected", frame
-            return ws
+            _, subscriber = await loop.create_connection(lambda: _Subscriber(url, on_event), "127.0.0.1", port)
+            await asyncio.wait_for(subscriber.connected, 120)
+            return subscriber
 
     sockets = await asyncio.gather(*(open_one() for _ in range(count)))
     gc.collect()
     gc.freeze()  # the sockets' objects stay: no collection walks them while frames arrive
-
-    async def listen(ws: Any) -> None:
-        mine: list[tuple[float, str]] = []
-        arrivals.append(mine)
-        for index in range(writes):  # one write at a time: the index-th frame of a socket is the index-th write
-            text = await ws.recv()
-            mine.append((time.monotonic(), text))
-            received[index] += 1
-            if received[index] == count:
-                done[index].set()
-
-    listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
     cpu_before = time.process_time()
     print("ready", flush=True)
     for index in range(writes):
         await asyncio.wait_for(done[index].wait(), FRAME_TIMEOUT_S)
         print(f"got {index}", flush=True)
     cpu = time.process_time() - cpu_before
-    await asyncio.gather(*listeners)
-    for ws in sockets:
-        await ws.close()
+    for subscriber in sockets:
+        subscriber.close()
+    await asyncio.sleep(0.5)  # the server's close frames
     latencies = []
-    for frames in arrivals:
-        for index, (arrived, text) in enumerate(frames):
+    for subscriber in sockets:
+        subscriber.transport.close()
+        if len(subscriber.frames) != writes:
+            raise RuntimeError(f"a socket got {len(subscriber.frames)} frames for {writes} writes")
+        for index, (arrived, text) in enumerate(subscriber.frames):
             frame = json.loads(text)
             if frame["type"] != "event" or CHANNEL not in frame["data"]["channels"]:
-                raise RuntimeError(f"not an event on {CHANNEL}: {text[:300]}")
+                raise RuntimeError(f"not an event on {CHANNEL}: {text[:300]!r}")
             payload = frame["data"]["payload"]
             if payload["n"] != index:  # in order, none lost or doubled
                 raise RuntimeError(f"frame {index} of a socket carries row {payload['n']}")

@@ -79,9 +79,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Connections served per loop turn: between two batches the loop runs whatever else is ready (a write's HTTP
-# response, new requests) and the thread that committed the write gets the GIL, so a fan-out to thousands of sockets
-# never holds either for long.
+# A fan-out serves connections for at most FANOUT_SLICE_S of one loop turn (and at most FANOUT_BATCH of them), then
+# yields: the loop runs whatever else is ready (the write's own HTTP response, new requests) and a thread waiting
+# for the GIL (the one that committed the write) gets it. A frame costs the stack ~40 us of CPU per socket on the
+# 2-core bench machine (BENCHMARKS.md, realtime), most of it the kernel's send, so a fixed count of 256 sockets per
+# turn held the write's own response, two or three turns behind the fan-out, for 20-70 ms; a time slice does not.
+FANOUT_SLICE_S = 0.001
 FANOUT_BATCH = 256
 
 
@@ -308,10 +311,11 @@ class RealtimeHub:
 
 
 class _FanOut:
-    """One event on its way to the connections of one loop that subscribed to it, :data:`FANOUT_BATCH` of them per
-    loop turn: the frame bytes are built once per distinct ``subscriptions`` list (one for every connection that
-    subscribed the same way), each connection's roles are checked once per distinct role set, and each frame goes
-    straight to the connection's transport where it takes it (:meth:`Connection.queue`)."""
+    """One event on its way to the connections of one loop that subscribed to it, a slice of them per loop turn
+    (:data:`FANOUT_SLICE_S`, at most :data:`FANOUT_BATCH`): the frame bytes are built once per distinct
+    ``subscriptions`` list (one for every connection that subscribed the same way), each connection's roles are
+    checked once per distinct role set, and each frame goes straight to the connection's transport where it takes it
+    (:meth:`Connection.queue`)."""
 
     def __init__(
         self,
@@ -328,10 +332,17 @@ class _FanOut:
         self.frames: dict[str, bytes] = {}
 
     def run(self, start: int) -> None:
-        end = start + FANOUT_BATCH
+        deadline = time.perf_counter() + FANOUT_SLICE_S
+        targets = self.targets
+        end = min(start + FANOUT_BATCH, len(targets))
         payload, allowed, frames = self.payload, self.allowed, self.frames
         too_slow: list[Connection] = []
-        for connection, ids in self.targets[start:end]:
+        position = start
+        while position < end:
+            connection, ids = targets[position]
+            position += 1
+            if position % 8 == 0 and time.perf_counter() > deadline:
+                end = position
             if connection.closed:
                 continue
             permitted = allowed.get(connection.roles)
@@ -342,7 +353,8 @@ class _FanOut:
             subs = connection.subscriptions
             if len(ids) == 1:
                 (sub_id,) = ids
-                names = subs[sub_id].id_json if subs[sub_id].accepts(payload) else ""
+                sub = subs.get(sub_id)  # None: unsubscribed since the event was matched (an earlier loop turn)
+                names = sub.id_json if sub is not None and sub.accepts(payload) else ""
             else:  # in the order subscribed
                 names = ",".join(s.id_json for i, s in subs.items() if i in ids and s.accepts(payload))
             if not names:
@@ -357,7 +369,7 @@ class _FanOut:
                 too_slow.append(connection)
         for connection in too_slow:
             self.hub._drop(connection)
-        if end < len(self.targets):
+        if end < len(targets):
             time.sleep(0)  # the GIL to a thread waiting for it (the write's request, its client) now, not in 5 ms
             self.loop.call_soon(self.run, end)
 
