@@ -11,7 +11,9 @@ of client messages are ``realtime_messages.py``, the websocket ``/v1/realtime`` 
 Off the write path: the committing thread looks the event's channels up in the index (a few dict lookups) and, only
 if someone subscribed to one of them, hands the event to the event loop with one ``call_soon_threadsafe``. Matching,
 the role check (once per distinct role set) and serialisation (the frame once per event, then only the
-``subscriptions`` list per connection) run on the loop, so a write costs the same for 1 or 5,000 subscribers.
+``subscriptions`` list per connection) run on the loop, so a write costs the same for 1 or 5,000 subscribers. The
+loop sends an event's frames in slices of about a millisecond, one event after another in commit order
+(``realtime_fanout.py``), so the write's own HTTP response and other requests are served in between.
 
 Each connection has a bounded outbox of serialised frames that its socket's writer drains. A client that lets
 ``QUEUE_LIMIT`` frames pile up is dropped: its backlog is discarded, it leaves the hub at once (no more work for it)
@@ -29,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +41,7 @@ from ..storage.access import Caller
 from .event_names import execution_channels, execution_event_names, row_channels, row_event_names
 from .executions import Execution
 from .realtime_connection import QUEUE_LIMIT, Connection, FrameSink
+from .realtime_fanout import FanOut, FanOutQueue
 from .realtime_messages import (
     CLOSE_POLICY_VIOLATION,
     CLOSE_TOO_SLOW,
@@ -79,14 +81,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# A fan-out serves connections for at most FANOUT_SLICE_S of one loop turn (and at most FANOUT_BATCH of them), then
-# yields: the loop runs whatever else is ready (the write's own HTTP response, new requests) and a thread waiting
-# for the GIL (the one that committed the write) gets it. A frame costs the stack ~40 us of CPU per socket on the
-# 2-core bench machine (BENCHMARKS.md, realtime), most of it the kernel's send, so a fixed count of 256 sockets per
-# turn held the write's own response, two or three turns behind the fan-out, for 20-70 ms; a time slice does not.
-FANOUT_SLICE_S = 0.001
-FANOUT_BATCH = 256
-
 
 Build = Callable[[], dict[str, Any]]
 
@@ -107,6 +101,8 @@ class RealtimeHub:
         # channel -> the connections subscribed to it -> the ids of their subscriptions on it
         self._index: dict[str, dict[Connection, set[str]]] = {}
         self._loops: tuple[asyncio.AbstractEventLoop, ...] = ()
+        # per loop, its fan-outs in the order their events were committed (realtime_fanout.py); used on that loop
+        self._fanouts: dict[asyncio.AbstractEventLoop, FanOutQueue] = {}
         self._subscriptions = 0
         self._dropped = 0
 
@@ -151,6 +147,7 @@ class RealtimeHub:
             self._connections.discard(connection)
             if not any(c.loop is connection.loop for c in self._connections):
                 self._loops = tuple(loop for loop in self._loops if loop is not connection.loop)
+                self._fanouts.pop(connection.loop, None)  # nobody left on that loop to deliver to
 
     def subscribe(self, connection: Connection, subscriptions: Iterable[Subscription]) -> None:
         with self._lock:
@@ -294,8 +291,11 @@ class RealtimeHub:
         if not matched:
             return
         data = build()
-        fanout = _FanOut(self, loop, roles, data["payload"], event_head(data).encode(), list(matched.items()))
-        fanout.run(0)
+        fanout = FanOut(roles, data["payload"], event_head(data).encode(), list(matched.items()), self._drop)
+        queue = self._fanouts.get(loop)
+        if queue is None:
+            queue = self._fanouts[loop] = FanOutQueue(loop)
+        queue.add(fanout)
 
     def _drop(self, connection: Connection) -> None:
         logger.warning(
@@ -308,70 +308,6 @@ class RealtimeHub:
         self.remove(connection)
         with self._lock:
             self._dropped += 1
-
-
-class _FanOut:
-    """One event on its way to the connections of one loop that subscribed to it, a slice of them per loop turn
-    (:data:`FANOUT_SLICE_S`, at most :data:`FANOUT_BATCH`): the frame bytes are built once per distinct
-    ``subscriptions`` list (one for every connection that subscribed the same way), each connection's roles are
-    checked once per distinct role set, and each frame goes straight to the connection's transport where it takes it
-    (:meth:`Connection.queue`)."""
-
-    def __init__(
-        self,
-        hub: RealtimeHub,
-        loop: asyncio.AbstractEventLoop,
-        roles: frozenset[str],
-        payload: dict[str, Any],
-        head: bytes,
-        targets: list[tuple[Connection, set[str]]],
-    ) -> None:
-        self.hub, self.loop, self.roles, self.payload = hub, loop, roles, payload
-        self.head, self.targets = head, targets
-        self.allowed: dict[frozenset[str], bool] = {}
-        self.frames: dict[str, bytes] = {}
-
-    def run(self, start: int) -> None:
-        deadline = time.perf_counter() + FANOUT_SLICE_S
-        targets = self.targets
-        end = min(start + FANOUT_BATCH, len(targets))
-        payload, allowed, frames = self.payload, self.allowed, self.frames
-        too_slow: list[Connection] = []
-        position = start
-        while position < end:
-            connection, ids = targets[position]
-            position += 1
-            if position % 8 == 0 and time.perf_counter() > deadline:
-                end = position
-            if connection.closed:
-                continue
-            permitted = allowed.get(connection.roles)
-            if permitted is None:
-                permitted = allowed[connection.roles] = may_receive(connection.roles, self.roles)
-            if not permitted:
-                continue
-            subs = connection.subscriptions
-            if len(ids) == 1:
-                (sub_id,) = ids
-                sub = subs.get(sub_id)  # None: unsubscribed since the event was matched (an earlier loop turn)
-                names = sub.id_json if sub is not None and sub.accepts(payload) else ""
-            else:  # in the order subscribed
-                names = ",".join(s.id_json for i, s in subs.items() if i in ids and s.accepts(payload))
-            if not names:
-                continue
-            frame_bytes = frames.get(names)
-            if frame_bytes is None:
-                frame_bytes = frames[names] = self.head + b"[" + names.encode() + b"]}}"
-            if connection.queue(frame_bytes):
-                if connection.queued:
-                    connection.wake()
-            elif not connection.closed:
-                too_slow.append(connection)
-        for connection in too_slow:
-            self.hub._drop(connection)
-        if end < len(targets):
-            time.sleep(0)  # the GIL to a thread waiting for it (the write's request, its client) now, not in 5 ms
-            self.loop.call_soon(self.run, end)
 
 
 def _execution_data(execution: Execution, channels: list[str]) -> dict[str, Any]:

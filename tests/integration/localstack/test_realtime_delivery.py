@@ -20,6 +20,7 @@ from appwrite.query import Query
 from appwrite.services.functions import Functions
 from appwrite.services.tables_db import TablesDB
 
+from ecotrace_local.runtime import realtime_fanout
 from ecotrace_local.testing import StackHandle
 from tests.integration.localstack.fn_samples import DB, sample_stack
 
@@ -202,6 +203,32 @@ def test_a_client_that_cannot_keep_up_is_closed_with_1013_and_the_others_keep_re
         asyncio.run(scenario())
     finally:
         hub.queue_limit = default_limit
+
+
+def test_with_the_fan_out_in_many_slices_every_subscriber_gets_each_write_once_in_order(
+    stack: StackHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(realtime_fanout, "FANOUT_SLICE_S", -1.0)  # 8 sockets per loop turn
+    writes = ["n0", "n1", "n2", "n3", "end"]
+
+    async def scenario() -> None:
+        sockets = [await websockets.connect(_url(stack, f"channels[]={NOTES}")) for _ in range(30)]
+        try:
+            subs = [(await _recv(ws))["data"]["subscriptions"] for ws in sockets]
+            for row_id in writes:  # written back to back: later fan-outs queue behind earlier ones
+                await asyncio.to_thread(_write_note, stack, row_id, ['read("any")'], f"text of {row_id}")
+            for ws, sub in zip(sockets, subs, strict=True):
+                frames = [(await _recv(ws))["data"] for _ in writes]
+                assert [f["payload"]["$id"] for f in frames] == writes  # "end" last: nothing doubled before it
+                for frame in frames:
+                    assert frame["payload"]["text"] == f"text of {frame['payload']['$id']}"
+                    assert f"{NOTES}.{frame['payload']['$id']}.create" in frame["channels"]
+                    assert frame["subscriptions"] == sub
+        finally:
+            for ws in sockets:
+                await ws.close()
+
+    asyncio.run(scenario())
 
 
 def _realtime_stats(stack: StackHandle) -> dict[str, Any]:
