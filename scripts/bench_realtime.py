@@ -277,13 +277,14 @@ class Children:
                 proc.kill()
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU of a process so far (Linux /proc), None elsewhere."""
+def cpu_seconds(pid: int) -> tuple[float, float] | None:
+    """User and system CPU of a process so far (Linux /proc), None elsewhere."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def measure(shared: Path, count: int, writes: int, processes: int) -> dict[str, Any]:
@@ -322,7 +323,10 @@ def measure(shared: Path, count: int, writes: int, processes: int) -> dict[str, 
     latencies = sorted(x for r in results for x in r["latencies"])
     assert len(latencies) == count * writes, (len(latencies), count * writes)
     write_s.sort()
-    per_write = None if stack_cpu is None or stack_cpu_after is None else (stack_cpu_after - stack_cpu) / writes
+    user = system = None
+    if stack_cpu is not None and stack_cpu_after is not None:
+        user = (stack_cpu_after[0] - stack_cpu[0]) / writes
+        system = (stack_cpu_after[1] - stack_cpu[1]) / writes
     return {
         "subscribers": count,
         "processes": processes,
@@ -331,7 +335,8 @@ def measure(shared: Path, count: int, writes: int, processes: int) -> dict[str, 
         "frame_p50": statistics.median(latencies),
         "frame_p99": percentile(latencies, 0.99),
         "frames": len(latencies),
-        "stack_cpu_per_write": per_write,
+        "stack_user_per_write": user,
+        "stack_system_per_write": system,
         "client_cpu_per_frame": sum(r["cpu_s"] for r in results) / len(latencies),
         "load": load,
     }
@@ -392,7 +397,8 @@ def table(rows: list[dict[str, Any]], command: str, refs: list[str], processes: 
         "subscriber (CLOCK_MONOTONIC, which every process on the machine shares), over every (write, subscriber)",
         "pair; a client only stamps each frame during the run and parses and checks it (type, channel, the row's",
         "number: in order, none lost) after the last write. The next write waits until every subscriber has the",
-        "previous frame. *Stack CPU/write*: the stack process's user+system CPU over the writes divided by the writes;",
+        "previous frame. *Stack CPU/write*: the stack process's user+system CPU over the writes divided by the writes",
+        "(in brackets its system part, time in the kernel: socket sends and polling);",
         "*client CPU/frame*: the client processes' CPU divided by the frames. Baselines in the same run: the",
         "1-subscriber rows, " + baseline,
         "",
@@ -407,11 +413,12 @@ def table(rows: list[dict[str, Any]], command: str, refs: list[str], processes: 
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        cpu = r["stack_cpu_per_write"]
+        user, system = r["stack_user_per_write"], r["stack_system_per_write"]
+        cpu = "n/a" if user is None or system is None else f"{ms(user + system)} ({ms(system)} system)"
         lines.append(
             f"| {r['code']} | {r['subscribers']:,} | {r['processes']} | {ms(r['write_p50'])} | {ms(r['write_p99'])} | "
             f"{ms(r['frame_p50'])} | {ms(r['frame_p99'])} | {r['frames']:,} | "
-            f"{'n/a' if cpu is None else ms(cpu)} | {r['client_cpu_per_frame'] * 1e6:.0f} µs | {r['load']:.1f} |"
+            f"{cpu} | {r['client_cpu_per_frame'] * 1e6:.0f} µs | {r['load']:.1f} |"
         )
     return "\n".join(lines)
 
