@@ -188,7 +188,7 @@ async def _subscribers(port: int, count: int, writes: int) -> dict[str, Any]:
     return {"latencies": latencies, "cpu_s": cpu}
 
 
-def subscribers_main(port: int, count: int, writes: int) -> None:
+def subscribers_main(port: int, count: int, writes: int, out: Path) -> None:
     raise_fd_limit()
     try:  # the stack's own event loop (the local extra installs it): the subscribers' side costs less CPU
         import uvloop
@@ -198,7 +198,8 @@ def subscribers_main(port: int, count: int, writes: int) -> None:
         loop_factory = None
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         result = runner.run(_subscribers(port, count, writes))
-    print("result " + json.dumps(result), flush=True)
+    out.write_text(json.dumps(result), encoding="utf-8")  # a file: a line of 100,000 figures is too long a pipe line
+    print("result", flush=True)
 
 
 # ---------------------------------------------------------------------------------------------- the stack side
@@ -290,6 +291,11 @@ def cpu_seconds(pid: int) -> tuple[float, float] | None:
 def measure(shared: Path, count: int, writes: int, processes: int) -> dict[str, Any]:
     """One stack from ``shared``, ``count`` subscribers over ``processes`` client processes, ``writes`` rows written
     one at a time from this process through the Appwrite SDK."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return _measure(Path(tmp), shared, count, writes, processes)
+
+
+def _measure(tmp: Path, shared: Path, count: int, writes: int, processes: int) -> dict[str, Any]:
     from appwrite.client import Client
     from appwrite.services.tables_db import TablesDB
 
@@ -302,10 +308,12 @@ def measure(shared: Path, count: int, writes: int, processes: int) -> dict[str, 
         tables.create_row(DB, TABLE, "warm-up", {"n": -1, "sent": 0.0})  # before anyone subscribes
         processes = max(1, min(processes, count))
         shares = [count // processes + (1 if i < count % processes else 0) for i in range(processes)]
+        outs = [tmp / f"client-{i}.json" for i in range(processes)]
         clients = [
-            children.start(["--role", "subscribers", "--port", port, "--count", str(n), "--writes", str(writes)])
-            for n in shares
-        ]
+            children.start(["--role", "subscribers", "--port", port, "--count", str(n), "--writes", str(writes),
+                            "--out", str(out)])
+            for n, out in zip(shares, outs, strict=True)
+        ]  # fmt: skip
         children.expect(clients, "ready")
         load = os.getloadavg()[0]
         stack_cpu = cpu_seconds(children.procs[server].pid)
@@ -317,7 +325,8 @@ def measure(shared: Path, count: int, writes: int, processes: int) -> dict[str, 
             children.expect(clients, f"got {index}")
             time.sleep(0.01)
         stack_cpu_after = cpu_seconds(children.procs[server].pid)
-        results = [json.loads(line.removeprefix("result ")) for line in children.expect(clients, "result ").values()]
+        children.expect(clients, "result")
+        results = [json.loads(out.read_text(encoding="utf-8")) for out in outs]
     finally:
         children.stop()
     latencies = sorted(x for r in results for x in r["latencies"])
@@ -436,9 +445,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.role == "subscribers":
-        subscribers_main(args.port, args.count, args.writes)
+        subscribers_main(args.port, args.count, args.writes, args.out)
         return 0
     if args.role == "server":
         server_main(args.shared)
