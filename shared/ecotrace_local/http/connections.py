@@ -20,6 +20,8 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from .ws_protocol import FrameSinkProtocol
+
 HEAD_TIMEOUT_S = 10.0  # the request line and headers
 BODY_TIMEOUT_S = 60.0  # the body, once the head is in: 20 MiB (the largest the stack takes) at ~350 kB/s
 MAX_HEAD_BYTES = 64 * 1024  # h11's bound on an incomplete head (its default is 16 KiB)
@@ -87,7 +89,7 @@ def server_config(app: Any, **options: Any) -> uvicorn.Config:
     """The uvicorn configuration every server of the stack runs with (``options`` override or add)."""
     settings: dict[str, Any] = {
         "http": BoundedH11Protocol,
-        "ws": "auto",
+        "ws": FrameSinkProtocol,  # uvicorn's websockets sans-I/O protocol, lending the hub a direct frame writer
         "log_level": "warning",
         # No permessage-deflate: the realtime hub serialises each event once for every subscriber, and
         # compressing it again per socket cost more than the rest of the fan-out (loopback has the bandwidth).

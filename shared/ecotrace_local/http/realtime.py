@@ -5,8 +5,10 @@ frames and client messages ``runtime/realtime_messages.py``).
 - ``?jwt=`` (or the ``x-appwrite-jwt`` header) authenticates as that user; a bad JWT -> ``error`` 401 and close;
   a session cookie on the upgrade and the ``authentication`` message sign a session user in (``realtime_auth.py``);
 - ``channels[]`` in the URL subscribe at once (older clients); then the connection is the hub's until it closes;
-- one writer task per socket sends the connection's queued frames in order; when the hub drops a client that
-  cannot keep up, the writer closes the socket with the hub's code (1013) once the socket can take the close.
+- the hub writes frames straight to the socket's transport through the sink the server lends (``ws_protocol.py``);
+  one writer task per socket sends what had to wait (the transport was full) in order, through the sink or, on a
+  server without one, through ASGI; when the hub drops a client that cannot keep up, the writer closes the socket
+  with the hub's code (1013) once the socket can take the close.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ..runtime.realtime import (
 from ..storage.users import Users
 from .auth import Callers
 from .realtime_auth import authenticate, caller_on_upgrade, user_json
+from .ws_protocol import frame_sink
 
 
 async def realtime_socket(websocket: WebSocket, realtime: RealtimeHub, callers: Callers, users: Users) -> None:
@@ -62,6 +65,9 @@ async def realtime_socket(websocket: WebSocket, realtime: RealtimeHub, callers: 
     except (RuntimeError, WebSocketDisconnect):
         realtime.remove(connection)
         return
+    sink = frame_sink(websocket.scope)
+    if sink is not None:
+        connection.attach(sink)
     writer = asyncio.create_task(_write(websocket, connection))
     try:
         while True:
@@ -93,13 +99,20 @@ async def realtime_socket(websocket: WebSocket, realtime: RealtimeHub, callers: 
 
 
 async def _write(websocket: WebSocket, connection: Connection) -> None:
-    while True:
-        text = await connection.next_frame()
-        if text is None:
-            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await websocket.close(connection.close_code, connection.close_reason)
-            return
+    """Send the frames that had to wait, in order, until the connection closes; then close the socket."""
+    while await connection.pending():
+        sink = connection.sink
+        if sink is not None:
+            if not await sink.writable():
+                return  # the socket is closing or gone
+            connection.flush()
+            continue
+        data = await connection.next_frame()
+        if data is None:
+            break
         try:
-            await websocket.send_text(text)
+            await websocket.send_text(data.decode())
         except (RuntimeError, WebSocketDisconnect):
             return
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+        await websocket.close(connection.close_code, connection.close_reason)

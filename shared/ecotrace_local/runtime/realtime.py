@@ -11,7 +11,9 @@ of client messages are ``realtime_messages.py``, the websocket ``/v1/realtime`` 
 Off the write path: the committing thread looks the event's channels up in the index (a few dict lookups) and, only
 if someone subscribed to one of them, hands the event to the event loop with one ``call_soon_threadsafe``. Matching,
 the role check (once per distinct role set) and serialisation (the frame once per event, then only the
-``subscriptions`` list per connection) run on the loop, so a write costs the same for 1 or 5,000 subscribers.
+``subscriptions`` list per connection) run on the loop, so a write costs the same for 1 or 5,000 subscribers. The
+loop sends an event's frames in slices of about a millisecond, one event after another in commit order
+(``realtime_fanout.py``), so the write's own HTTP response and other requests are served in between.
 
 Each connection has a bounded outbox of serialised frames that its socket's writer drains. A client that lets
 ``QUEUE_LIMIT`` frames pile up is dropped: its backlog is discarded, it leaves the hub at once (no more work for it)
@@ -29,8 +31,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
-from collections import deque
 from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +40,8 @@ from ..storage import jsontext
 from ..storage.access import Caller
 from .event_names import execution_channels, execution_event_names, row_channels, row_event_names
 from .executions import Execution
+from .realtime_connection import QUEUE_LIMIT, Connection, FrameSink
+from .realtime_fanout import FanOut, FanOutQueue
 from .realtime_messages import (
     CLOSE_POLICY_VIOLATION,
     CLOSE_TOO_SLOW,
@@ -66,6 +68,7 @@ __all__ = [
     "QUEUE_LIMIT",
     "Connection",
     "Frame",
+    "FrameSink",
     "RealtimeHub",
     "Subscription",
     "convert_channels",
@@ -77,71 +80,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-QUEUE_LIMIT = 1000  # frames waiting for a slow client; one more and the client is dropped
-# Writers woken per loop turn: between two batches the loop runs whatever else is ready (a write's HTTP response,
-# new requests), so a fan-out to thousands of sockets never holds the loop for long.
-WAKE_BATCH = 16
-CLOSE_NORMAL = 1000
-
-
-class Connection:
-    """One websocket as the hub sees it: the caller, its subscriptions (by id, in the order made) and a bounded
-    outbox of serialised frames, drained by the socket's writer through :meth:`next_frame`. Used on its loop only."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, caller: Caller, *, queue_limit: int = QUEUE_LIMIT) -> None:
-        self.loop = loop
-        self.caller = caller
-        self.roles = caller.roles
-        self.subscriptions: dict[str, Subscription] = {}
-        self.queue_limit = queue_limit
-        self.closed = False
-        self.close_code = CLOSE_NORMAL
-        self.close_reason = ""
-        self._outbox: deque[str] = deque()
-        self._ready = asyncio.Event()
-
-    @property
-    def queued(self) -> int:
-        return len(self._outbox)
-
-    def send(self, text: str) -> bool:
-        """Queue one serialised frame and wake the writer; False (nothing queued) when closed or full."""
-        if not self.queue(text):
-            return False
-        self._ready.set()
-        return True
-
-    def queue(self, text: str) -> bool:
-        """Queue one serialised frame without waking the writer yet (:meth:`wake`)."""
-        if self.closed or len(self._outbox) >= self.queue_limit:
-            return False
-        self._outbox.append(text)
-        return True
-
-    def wake(self) -> None:
-        self._ready.set()
-
-    def close(self, code: int = CLOSE_NORMAL, reason: str = "", *, drop_queued: bool = False) -> None:
-        """No more frames; the writer sends what is queued (nothing with ``drop_queued``), then closes with
-        ``code``."""
-        if self.closed:
-            return
-        self.closed = True
-        self.close_code = code
-        self.close_reason = reason
-        if drop_queued:
-            self._outbox.clear()
-        self._ready.set()
-
-    async def next_frame(self) -> str | None:
-        """The next frame to send; None once the connection is closed and its outbox drained."""
-        while not self._outbox:
-            if self.closed:
-                return None
-            self._ready.clear()
-            await self._ready.wait()
-        return self._outbox.popleft()
 
 
 Build = Callable[[], dict[str, Any]]
@@ -163,6 +101,8 @@ class RealtimeHub:
         # channel -> the connections subscribed to it -> the ids of their subscriptions on it
         self._index: dict[str, dict[Connection, set[str]]] = {}
         self._loops: tuple[asyncio.AbstractEventLoop, ...] = ()
+        # per loop, its fan-outs in the order their events were committed (realtime_fanout.py); used on that loop
+        self._fanouts: dict[asyncio.AbstractEventLoop, FanOutQueue] = {}
         self._subscriptions = 0
         self._dropped = 0
 
@@ -207,6 +147,7 @@ class RealtimeHub:
             self._connections.discard(connection)
             if not any(c.loop is connection.loop for c in self._connections):
                 self._loops = tuple(loop for loop in self._loops if loop is not connection.loop)
+                self._fanouts.pop(connection.loop, None)  # nobody left on that loop to deliver to
 
     def subscribe(self, connection: Connection, subscriptions: Iterable[Subscription]) -> None:
         with self._lock:
@@ -300,8 +241,8 @@ class RealtimeHub:
         return bad
 
     def reply(self, connection: Connection, message: Frame) -> None:
-        """Queue a frame for one connection (on its loop); one that cannot take it any more is dropped."""
-        if not connection.send(dumps(message)) and not connection.closed:
+        """Send a frame to one connection (on its loop); one that cannot take it any more is dropped."""
+        if not connection.send(dumps(message).encode()) and not connection.closed:
             self._drop(connection)
 
     # ---- fan-out
@@ -350,36 +291,11 @@ class RealtimeHub:
         if not matched:
             return
         data = build()
-        payload = data["payload"]
-        head = event_head(data)
-        allowed: dict[frozenset[str], bool] = {}
-        texts: dict[str, str] = {}
-        ready: list[Connection] = []
-        too_slow: list[Connection] = []
-        for connection, ids in matched.items():
-            permitted = allowed.get(connection.roles)
-            if permitted is None:
-                permitted = allowed[connection.roles] = may_receive(connection.roles, roles)
-            if not permitted:
-                continue
-            subs = connection.subscriptions
-            if len(ids) == 1:
-                (sub_id,) = ids
-                names = subs[sub_id].id_json if subs[sub_id].accepts(payload) else ""
-            else:  # in the order subscribed
-                names = ",".join(s.id_json for i, s in subs.items() if i in ids and s.accepts(payload))
-            if not names:
-                continue
-            text = texts.get(names)
-            if text is None:
-                text = texts[names] = head + "[" + names + "]}}"
-            if connection.queue(text):
-                ready.append(connection)
-            elif not connection.closed:
-                too_slow.append(connection)
-        for connection in too_slow:
-            self._drop(connection)
-        _wake(loop, ready, 0)
+        fanout = FanOut(roles, data["payload"], event_head(data).encode(), list(matched.items()), self._drop)
+        queue = self._fanouts.get(loop)
+        if queue is None:
+            queue = self._fanouts[loop] = FanOutQueue(loop)
+        queue.add(fanout)
 
     def _drop(self, connection: Connection) -> None:
         logger.warning(
@@ -392,16 +308,6 @@ class RealtimeHub:
         self.remove(connection)
         with self._lock:
             self._dropped += 1
-
-
-def _wake(loop: asyncio.AbstractEventLoop, connections: list[Connection], start: int) -> None:
-    """Wake the writers of ``connections`` a batch per loop turn."""
-    end = start + WAKE_BATCH
-    for connection in connections[start:end]:
-        connection.wake()
-    if end < len(connections):
-        time.sleep(0)  # let a thread waiting for the GIL (a write's request, its client) run now, not in 5 ms
-        loop.call_soon(_wake, loop, connections, end)
 
 
 def _execution_data(execution: Execution, channels: list[str]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from appwrite.query import Query
 from appwrite.services.functions import Functions
 from appwrite.services.tables_db import TablesDB
 
+from ecotrace_local.runtime import realtime_fanout
 from ecotrace_local.testing import StackHandle
 from tests.integration.localstack.fn_samples import DB, sample_stack
 
@@ -46,8 +48,8 @@ async def _subscribe(ws: Any, sub_id: str, channels: list[str]) -> None:
     assert (await _recv(ws))["type"] == "response"
 
 
-def _write_note(stack: StackHandle, row_id: str, permissions: list[str]) -> None:
-    TablesDB(stack.client()).create_row(DB, "notes", row_id, {"text": row_id}, permissions=permissions)
+def _write_note(stack: StackHandle, row_id: str, permissions: list[str], text: str | None = None) -> None:
+    TablesDB(stack.client()).create_row(DB, "notes", row_id, {"text": text or row_id}, permissions=permissions)
 
 
 def test_only_subscribers_allowed_to_read_the_row_receive_it(stack: StackHandle) -> None:
@@ -164,23 +166,34 @@ def test_subscription_queries_narrow_what_is_delivered(stack: StackHandle) -> No
 def test_a_client_that_cannot_keep_up_is_closed_with_1013_and_the_others_keep_receiving(stack: StackHandle) -> None:
     hub = stack.stack.realtime
     default_limit = hub.queue_limit
+    port = stack.stack.config.port
 
     async def scenario() -> None:
-        hub.queue_limit = 0  # this connection's outbox takes no frame: the first event overflows it
-        async with websockets.connect(_url(stack, f"channels[]={NOTES}")) as slow_ws:
+        # A client that stops reading: a small receive buffer, and its library reads nothing more once one message
+        # waits for it. Its socket fills, then the server's transport, then the hub's outbox for it (5 frames here).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", port))
+        hub.queue_limit = 5
+        async with websockets.connect(_url(stack, f"channels[]={NOTES}"), sock=sock, max_queue=1) as slow_ws:
             await _recv(slow_ws)
             hub.queue_limit = default_limit
             async with websockets.connect(_url(stack, f"channels[]={NOTES}")) as ok_ws:
                 await _recv(ok_ws)
-                await asyncio.to_thread(_write_note, stack, "n1", ['read("any")'])
+                written = 0
+                while hub.counts()["dropped"] == 0 and written < 3000:
+                    await asyncio.to_thread(_write_note, stack, f"n{written}", ['read("any")'], "x" * 250)
+                    assert (await _recv(ok_ws))["data"]["payload"]["$id"] == f"n{written}"  # it keeps up
+                    written += 1
+                assert hub.counts()["dropped"] == 1, f"still connected after {written} frames"
                 with pytest.raises(websockets.ConnectionClosed) as closed:
-                    await _recv(slow_ws)
+                    for _ in range(written + 1):  # what its socket had taken, then the close
+                        await _recv(slow_ws)
                 assert closed.value.rcvd is not None
                 assert closed.value.rcvd.code == 1013
                 assert "too slow" in closed.value.rcvd.reason
-                await asyncio.to_thread(_write_note, stack, "n2", ['read("any")'])
-                assert (await _recv(ok_ws))["data"]["payload"]["$id"] == "n1"
-                assert (await _recv(ok_ws))["data"]["payload"]["$id"] == "n2"
+                await asyncio.to_thread(_write_note, stack, "after", ['read("any")'])
+                assert (await _recv(ok_ws))["data"]["payload"]["$id"] == "after"
                 stats = await asyncio.to_thread(_realtime_stats, stack)
                 assert stats["connections"] == 1
                 assert stats["dropped"] == 1
@@ -190,6 +203,32 @@ def test_a_client_that_cannot_keep_up_is_closed_with_1013_and_the_others_keep_re
         asyncio.run(scenario())
     finally:
         hub.queue_limit = default_limit
+
+
+def test_with_the_fan_out_in_many_slices_every_subscriber_gets_each_write_once_in_order(
+    stack: StackHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(realtime_fanout, "FANOUT_SLICE_S", -1.0)  # 8 sockets per loop turn
+    writes = ["n0", "n1", "n2", "n3", "end"]
+
+    async def scenario() -> None:
+        sockets = [await websockets.connect(_url(stack, f"channels[]={NOTES}")) for _ in range(30)]
+        try:
+            subs = [(await _recv(ws))["data"]["subscriptions"] for ws in sockets]
+            for row_id in writes:  # written back to back: later fan-outs queue behind earlier ones
+                await asyncio.to_thread(_write_note, stack, row_id, ['read("any")'], f"text of {row_id}")
+            for ws, sub in zip(sockets, subs, strict=True):
+                frames = [(await _recv(ws))["data"] for _ in writes]
+                assert [f["payload"]["$id"] for f in frames] == writes  # "end" last: nothing doubled before it
+                for frame in frames:
+                    assert frame["payload"]["text"] == f"text of {frame['payload']['$id']}"
+                    assert f"{NOTES}.{frame['payload']['$id']}.create" in frame["channels"]
+                    assert frame["subscriptions"] == sub
+        finally:
+            for ws in sockets:
+                await ws.close()
+
+    asyncio.run(scenario())
 
 
 def _realtime_stats(stack: StackHandle) -> dict[str, Any]:

@@ -112,6 +112,8 @@ def test_guest_without_channels_then_subscribe_unsubscribe_and_ping(stack: Stack
         json.dumps({"type": "subscribe", "data": [{"channels": ["rows"], "queries": ["not json"]}]}),
         "[" * 50_000,  # nested past any parser's depth, inside the 64 KiB message limit
         json.dumps({"type": "subscribe", "data": [{"channels": ["rows"], "queries": ["[" * 20_000]}]}),
+        '{"type": "authentication", "data": ' + "[" * 50_000,
+        json.dumps({"type": "subscribe", "data": [{"channels": ["rows"], "queries": ["[" * 30_000 + "]" * 30_000]}]}),
     ],
     ids=lambda m: m[:40],
 )

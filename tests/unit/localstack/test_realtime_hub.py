@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ecotrace_local.events import EventBus, RowEvent
+from ecotrace_local.runtime import realtime_fanout
 from ecotrace_local.runtime.realtime import CLOSE_TOO_SLOW, Connection, RealtimeHub, Subscription
 from ecotrace_local.storage.access import GUEST, caller_for_user
 
@@ -31,7 +32,7 @@ def _event(row_id: str, roles: set[str], **values: Any) -> RowEvent:
     return RowEvent("db", "notes", row_id, "create", row, frozenset(roles), datetime(2026, 3, 1, 12, tzinfo=UTC))
 
 
-def _drain(connection: Connection) -> list[str]:
+def _drain(connection: Connection) -> list[bytes]:
     frames = []
     while connection.queued:
         frames.append(connection._outbox.popleft())
@@ -68,7 +69,7 @@ def test_the_committing_thread_only_hands_the_event_to_the_loop(loop: asyncio.Ab
     assert frame["data"]["events"][0] == "tablesdb.db.tables.notes.rows.r1.create"
     # the same compact JSON the web SDK parsed before: data keys in order, subscriptions last
     assert list(frame["data"]) == ["events", "channels", "timestamp", "payload", "subscriptions"]
-    assert text == json.dumps(frame, separators=(",", ":"))
+    assert text == json.dumps(frame, separators=(",", ":")).encode()
 
 
 def test_one_serialisation_per_distinct_frame_and_roles_checked(loop: asyncio.AbstractEventLoop) -> None:
@@ -174,3 +175,40 @@ def test_a_subscription_id_given_again_replaces_the_earlier_one(loop: asyncio.Ab
     bus.publish(_event("r1", {"any"}))
     _settle(loop)
     assert [json.loads(t)["data"]["subscriptions"] for t in _drain(connection)] == [["s"]]
+
+
+def _run_until_idle(loop: asyncio.AbstractEventLoop, turns: int = 200) -> None:
+    for _ in range(turns):  # a fan-out takes a loop turn per slice
+        _settle(loop)
+
+
+def test_a_fan_out_in_slices_reaches_everyone_once_and_a_later_event_never_overtakes_it(
+    loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(realtime_fanout, "FANOUT_SLICE_S", -1.0)  # every look at the clock ends the slice
+    bus = EventBus()
+    hub = _hub(bus)
+    others = "databases.db.tables.other.rows"
+    connections = [Connection(loop, GUEST) for _ in range(40)]
+    for connection in connections:
+        hub.add(connection, [Subscription("notes", [CHANNEL])])
+    late = connections[-5:]  # last in the notes fan-out, alone in the other table's
+    for connection in late:
+        hub.subscribe(connection, [Subscription("other", [others])])
+
+    bus.publish(_event("n1", {"any"}, text="first"))
+    bus.publish(RowEvent("db", "other", "o1", "create", {"$id": "o1"}, frozenset({"any"}), datetime.now(UTC)))
+    bus.publish(_event("n2", {"any"}, text="second"))
+    _settle(loop)
+    assert sum(c.queued for c in connections) < 40  # the first event is still on its way after one loop turn
+    _run_until_idle(loop)
+
+    for connection in connections:
+        frames = [json.loads(t)["data"] for t in _drain(connection)]
+        ids = [f["payload"]["$id"] for f in frames]
+        assert ids == (["n1", "o1", "n2"] if connection in late else ["n1", "n2"])  # commit order, once each
+        for frame in frames:
+            table = "other" if frame["payload"]["$id"] == "o1" else "notes"
+            assert frame["subscriptions"] == (["other"] if table == "other" else ["notes"])
+            assert f"databases.db.tables.{table}.rows.{frame['payload']['$id']}" in frame["channels"]
+        assert [f["payload"].get("text") for f in frames if f["payload"]["$id"] != "o1"] == ["first", "second"]
